@@ -1,0 +1,96 @@
+/* The INI configuration (SPEC §11): parsed with inih, our own line
+ * counting, every problem reported as "FILE:LINE: what is wrong". */
+#ifndef MF_CONFIG_H
+#define MF_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <modelfuse/plugin.h>
+#include "util.h"
+
+/* A key = value the core does not interpret itself: a plugin option. */
+struct option_value {
+	char *key;
+	char *value;
+	int line;
+};
+
+struct source_config {
+	char *name;      /* from [source NAME] */
+	char *plugin;    /* `plugin`, defaults to name */
+	bool enabled;    /* `enabled`, default yes */
+	int precedence;  /* `precedence`, default per plugin (SPEC §4) */
+	char *url;       /* `url` as resolved (relative file: made absolute); NULL: plugin default */
+	double ttl_hours;    /* `ttl_hours`, default 24 */
+	double shrink_ratio; /* `shrink_ratio`, default 0.5 */
+	double time_limit;   /* `time_limit` seconds for the child, default [core] source_time_limit */
+	int line;            /* line of the section header */
+	struct option_value *options; /* plugin-specific keys, in file order */
+	size_t n_options;
+};
+
+struct provider_config {
+	char *name;
+	char **exclude_models; /* `exclude_models`, comma-separated exact ids and * globs */
+	size_t n_exclude;
+	int line;
+};
+
+struct config {
+	char *path;        /* the file as given */
+	char *dir;         /* absolute folder of the file: base of relative paths */
+	bool file_private; /* mode 0600 (no group/other bits) and owned by us: secrets allowed */
+
+	/* [core]; relative paths resolve against dir */
+	char *plugin_dir;  /* NULL: MODELFUSE_PLUGIN_DIR, then the installed default */
+	char *cache_dir;   /* default $(localstatedir)/cache/modelfuse */
+	char *output_dir;  /* default $(localstatedir)/lib/modelfuse */
+	int jobs;          /* default: number of online CPUs */
+	double source_time_limit; /* seconds a source's child may run, default 600 */
+	int64_t connect_timeout_ms;  /* default 10000 */
+	int64_t transfer_timeout_ms; /* default 120000 */
+	int64_t max_body_bytes;      /* default 256 MiB */
+	int64_t max_pages;           /* default 1000 */
+	char *ca_file;               /* NULL: system CAs */
+
+	struct source_config *sources; /* in file order */
+	size_t n_sources;
+	struct provider_config *providers;
+	size_t n_providers;
+
+	/* [mapper] overrides: path, or NULL when "none" */
+	char *mapper_overrides;
+	bool mapper_overrides_set;
+};
+
+/* Default path: $MODELFUSE_CONFIG, else $(sysconfdir)/modelfuse/modelfuse.ini. */
+const char *config_default_path(void);
+
+/* Parse a file. Every syntax and core-key problem is added to errs as
+ * "PATH:LINE: message" (all of them, not only the first). Returns the
+ * config (possibly partial) or NULL when the file cannot be read. The
+ * config is usable only when errs->count == 0. */
+struct config *config_load(const char *path, struct errors *errs);
+void config_free(struct config *cfg);
+
+/* Check a source's plugin-specific keys against the plugin's declared
+ * options: unknown keys, values that do not parse as the declared type,
+ * missing required options, secrets in a file that is not private. Adds
+ * "PATH:LINE: ..." errors; returns the number added. */
+int config_check_options(const struct config *cfg, const struct source_config *src,
+			 const struct mf_plugin *plugin, struct errors *errs);
+
+/* The effective value of a plugin option (configured, else declared
+ * default, else NULL). */
+const char *config_option(const struct source_config *src, const struct mf_plugin *plugin,
+			  const char *name);
+
+/* Default precedence of a plugin by name (SPEC §4); 10 for unknown ones. */
+int config_default_precedence(const char *plugin);
+
+/* Turn "file:relative/path" into "file:///abs/dir/relative/path"; other
+ * URLs are returned copied. Caller frees. */
+char *config_resolve_url(const char *url, const char *base_dir);
+
+#endif

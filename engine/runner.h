@@ -1,0 +1,49 @@
+/* The execution model (SPEC §2): one child process per enabled source, at
+ * most `jobs` at once, records streamed back over a pipe; a child that
+ * crashes, exits, hangs or sends a broken stream costs only its source. */
+#ifndef MF_RUNNER_H
+#define MF_RUNNER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "config.h"
+#include "loader.h"
+#include "record.h"
+#include "stream.h"
+
+struct run_options {
+	bool offline;
+	bool force_refresh;
+	bool dry_run;
+	char **only; /* --only names; sources not named are taken from cache */
+	size_t n_only;
+	char **accept_shrink;
+	size_t n_accept_shrink;
+};
+
+struct source_result {
+	const struct source_config *source;
+	const struct mf_plugin *plugin; /* NULL when disabled or not loaded */
+	enum source_status status;
+	char *message;    /* why, for anything but fresh/cached; may be NULL */
+	char *fetched_at; /* ISO 8601 or NULL */
+	struct record_array records;
+	double seconds;   /* wall time of the child */
+};
+
+/* Run every source of cfg. plugins[i] belongs to cfg->sources[i] and is NULL
+ * for a disabled source. results must have cfg->n_sources entries; they are
+ * filled in config order whatever order the children finish in. Returns 0;
+ * every per-source failure is in its result. */
+int runner_run(const struct config *cfg, const struct loaded_plugin *plugins,
+	       const struct run_options *opts, struct source_result *results);
+
+/* The body of a source's child: init, fetch page by page, normalize, and
+ * write the framed stream (records then the end frame) to fd. Returns the
+ * exit code for the child. Exposed for tests. */
+int runner_source_main(const struct config *cfg, const struct source_config *src,
+		       const struct mf_plugin *plugin, const struct run_options *opts, int fd);
+
+void source_result_free(struct source_result *r);
+
+#endif

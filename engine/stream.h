@@ -1,0 +1,70 @@
+/* The framed record stream: how a source's child process hands records to
+ * the parent, and the format of the record stream kept in the cache.
+ *
+ * Layout (all integers little-endian):
+ *   header   "MFRS" u8 version u8[3] zero
+ *   frame    u8 type, u32 payload length, payload
+ *   'R'      record: u8 kind, str native_id, u16 field count, then per field
+ *            u16 field, u8 type, value
+ *              string: str            int: i64      bool: u8
+ *              real:   f64 (IEEE)     list: u32 n, n x str
+ *              map:    u32 n, n x (str key, f64 value)
+ *   'E'      end: u8 source status, u32 record count, str fetched_at,
+ *            str message — always the last frame of a complete stream
+ *   str      u32 length, bytes (no terminator)
+ * A stream that ends without an 'E' frame, or whose record count does not
+ * match, is broken: the source's records are not used. */
+#ifndef MF_STREAM_H
+#define MF_STREAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "record.h"
+#include "util.h"
+
+#define MF_STREAM_VERSION 1
+
+/* Status of a source run (SPEC §9). Numbers are part of the stream format. */
+enum source_status {
+	SOURCE_FRESH = 0,
+	SOURCE_CACHED = 1,
+	SOURCE_STALE = 2,
+	SOURCE_FAILED = 3,
+	SOURCE_DISABLED = 4,
+};
+const char *source_status_name(enum source_status st);
+
+/* Encoder over a file descriptor (pipe or file), buffered. */
+struct stream_writer {
+	int fd;
+	struct strbuf buf;
+	uint32_t records;
+	int error; /* errno of the first failed write, sticky */
+};
+void stream_writer_init(struct stream_writer *w, int fd); /* writes the header */
+int stream_write_record(struct stream_writer *w, const struct mf_record *rec);
+int stream_write_end(struct stream_writer *w, enum source_status status, const char *fetched_at,
+		     const char *message);
+int stream_writer_flush(struct stream_writer *w);
+void stream_writer_free(struct stream_writer *w);
+
+/* Encode one record into buf (used by the writer and by tests). */
+void stream_encode_record(struct strbuf *buf, const struct mf_record *rec);
+
+/* The end frame, decoded. */
+struct stream_end {
+	enum source_status status;
+	uint32_t records;
+	char *fetched_at;
+	char *message;
+};
+
+/* Decode a complete stream held in memory. Records are appended to out.
+ * Returns 0 when the stream is complete and consistent; otherwise -1 with a
+ * reason in err ("truncated record frame at byte 1234", "no end frame", ...)
+ * and out left with nothing added. */
+int stream_decode(const void *data, size_t len, struct record_array *out, struct stream_end *end,
+		  char *err, size_t errlen);
+void stream_end_free(struct stream_end *end);
+
+#endif

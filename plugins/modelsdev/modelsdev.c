@@ -1,0 +1,1 @@
+#include <modelfuse/plugin.h>
