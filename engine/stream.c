@@ -1,2 +1,424 @@
 #include "mf_build_config.h"
 #include "stream.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Frame types. */
+#define FRAME_RECORD 'R'
+#define FRAME_END 'E'
+#define HEADER_LEN 8
+/* No single frame may claim more than this: a length word from a garbage
+ * stream must not make the decoder trust gigabytes. */
+#define MAX_FRAME (64u * 1024 * 1024)
+
+const char *source_status_name(enum source_status st)
+{
+	switch (st) {
+	case SOURCE_FRESH:
+		return "fresh";
+	case SOURCE_CACHED:
+		return "cached";
+	case SOURCE_STALE:
+		return "stale";
+	case SOURCE_FAILED:
+		return "failed";
+	case SOURCE_DISABLED:
+		return "disabled";
+	}
+	return "failed";
+}
+
+/* ------------------------------------------------------------ encoding */
+
+static void put_u8(struct strbuf *b, uint8_t v)
+{
+	strbuf_append(b, &v, 1);
+}
+
+static void put_u16(struct strbuf *b, uint16_t v)
+{
+	uint8_t x[2] = {(uint8_t)v, (uint8_t)(v >> 8)};
+	strbuf_append(b, x, 2);
+}
+
+static void put_u32(struct strbuf *b, uint32_t v)
+{
+	uint8_t x[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+	strbuf_append(b, x, 4);
+}
+
+static void put_u64(struct strbuf *b, uint64_t v)
+{
+	put_u32(b, (uint32_t)v);
+	put_u32(b, (uint32_t)(v >> 32));
+}
+
+static void put_f64(struct strbuf *b, double d)
+{
+	uint64_t v;
+	memcpy(&v, &d, sizeof v);
+	put_u64(b, v);
+}
+
+static void put_str(struct strbuf *b, const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	put_u32(b, (uint32_t)n);
+	strbuf_append(b, s ? s : "", n);
+}
+
+static void patch_u32(struct strbuf *b, size_t at, uint32_t v)
+{
+	uint8_t *p = (uint8_t *)b->data + at;
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+void stream_encode_record(struct strbuf *buf, const struct mf_record *rec)
+{
+	put_u8(buf, FRAME_RECORD);
+	size_t len_at = buf->len;
+	put_u32(buf, 0);
+	size_t start = buf->len;
+	put_u8(buf, (uint8_t)rec->kind);
+	put_str(buf, rec->native_id);
+	uint16_t nfields = 0;
+	for (int f = 1; f < MF_FIELD_COUNT; f++)
+		if (rec->fields[f].set)
+			nfields++;
+	put_u16(buf, nfields);
+	for (int f = 1; f < MF_FIELD_COUNT; f++) {
+		const struct field_value *v = &rec->fields[f];
+		if (!v->set)
+			continue;
+		enum mf_field_type type = field_info((enum mf_field)f)->type;
+		put_u16(buf, (uint16_t)f);
+		put_u8(buf, (uint8_t)type);
+		switch (type) {
+		case MF_TYPE_STRING:
+			put_str(buf, v->u.s);
+			break;
+		case MF_TYPE_INT:
+			put_u64(buf, (uint64_t)v->u.i);
+			break;
+		case MF_TYPE_BOOL:
+			put_u8(buf, v->u.b ? 1 : 0);
+			break;
+		case MF_TYPE_REAL:
+			put_f64(buf, v->u.r);
+			break;
+		case MF_TYPE_LIST:
+			put_u32(buf, (uint32_t)v->u.list.count);
+			for (size_t i = 0; i < v->u.list.count; i++)
+				put_str(buf, v->u.list.items[i]);
+			break;
+		case MF_TYPE_MAP:
+			put_u32(buf, (uint32_t)v->u.map.count);
+			for (size_t i = 0; i < v->u.map.count; i++) {
+				put_str(buf, v->u.map.items[i].key);
+				put_f64(buf, v->u.map.items[i].value);
+			}
+			break;
+		}
+	}
+	patch_u32(buf, len_at, (uint32_t)(buf->len - start));
+}
+
+void stream_writer_init(struct stream_writer *w, int fd)
+{
+	w->fd = fd;
+	w->records = 0;
+	w->error = 0;
+	strbuf_init(&w->buf);
+	const uint8_t header[HEADER_LEN] = {'M', 'F', 'R', 'S', MF_STREAM_VERSION, 0, 0, 0};
+	strbuf_append(&w->buf, header, sizeof header);
+}
+
+int stream_writer_flush(struct stream_writer *w)
+{
+	size_t off = 0;
+	while (off < w->buf.len && !w->error) {
+		ssize_t n = write(w->fd, w->buf.data + off, w->buf.len - off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			w->error = errno;
+			break;
+		}
+		off += (size_t)n;
+	}
+	w->buf.len = 0;
+	return w->error ? -1 : 0;
+}
+
+int stream_write_record(struct stream_writer *w, const struct mf_record *rec)
+{
+	stream_encode_record(&w->buf, rec);
+	w->records++;
+	/* Flush in chunks: the parent drains the pipe while we produce. */
+	if (w->buf.len >= 64 * 1024)
+		return stream_writer_flush(w);
+	return w->error ? -1 : 0;
+}
+
+int stream_write_end(struct stream_writer *w, enum source_status status, const char *fetched_at,
+		     const char *message)
+{
+	put_u8(&w->buf, FRAME_END);
+	size_t len_at = w->buf.len;
+	put_u32(&w->buf, 0);
+	size_t start = w->buf.len;
+	put_u8(&w->buf, (uint8_t)status);
+	put_u32(&w->buf, w->records);
+	put_str(&w->buf, fetched_at);
+	put_str(&w->buf, message);
+	patch_u32(&w->buf, len_at, (uint32_t)(w->buf.len - start));
+	return stream_writer_flush(w);
+}
+
+void stream_writer_free(struct stream_writer *w)
+{
+	strbuf_free(&w->buf);
+}
+
+/* ------------------------------------------------------------ decoding */
+
+struct cursor {
+	const uint8_t *p;
+	size_t left;
+	bool bad;
+};
+
+static bool take(struct cursor *c, void *dst, size_t n)
+{
+	if (c->bad || c->left < n) {
+		c->bad = true;
+		return false;
+	}
+	memcpy(dst, c->p, n);
+	c->p += n;
+	c->left -= n;
+	return true;
+}
+
+static uint8_t get_u8(struct cursor *c)
+{
+	uint8_t v = 0;
+	take(c, &v, 1);
+	return v;
+}
+
+static uint16_t get_u16(struct cursor *c)
+{
+	uint8_t x[2] = {0, 0};
+	take(c, x, 2);
+	return (uint16_t)(x[0] | x[1] << 8);
+}
+
+static uint32_t get_u32(struct cursor *c)
+{
+	uint8_t x[4] = {0, 0, 0, 0};
+	take(c, x, 4);
+	return (uint32_t)x[0] | (uint32_t)x[1] << 8 | (uint32_t)x[2] << 16 | (uint32_t)x[3] << 24;
+}
+
+static uint64_t get_u64(struct cursor *c)
+{
+	uint64_t lo = get_u32(c);
+	uint64_t hi = get_u32(c);
+	return lo | hi << 32;
+}
+
+static double get_f64(struct cursor *c)
+{
+	uint64_t v = get_u64(c);
+	double d;
+	memcpy(&d, &v, sizeof d);
+	return d;
+}
+
+/* A string of the stream; NULL (and c->bad) when it runs past the frame or
+ * holds a NUL byte, which no field may contain. */
+static char *get_str(struct cursor *c)
+{
+	uint32_t n = get_u32(c);
+	if (c->bad || n > c->left || memchr(c->p, '\0', n)) {
+		c->bad = true;
+		return NULL;
+	}
+	char *s = xstrndup((const char *)c->p, n);
+	c->p += n;
+	c->left -= n;
+	return s;
+}
+
+static struct mf_record *decode_record(struct cursor *c)
+{
+	uint8_t kind = get_u8(c);
+	char *id = get_str(c);
+	if (c->bad || (kind != MF_RECORD_MODEL && kind != MF_RECORD_OFFERING)) {
+		free(id);
+		c->bad = true;
+		return NULL;
+	}
+	struct mf_record *rec = record_new((enum mf_record_kind)kind, id);
+	free(id);
+	uint16_t nfields = get_u16(c);
+	for (uint16_t i = 0; i < nfields && !c->bad; i++) {
+		uint16_t f = get_u16(c);
+		uint8_t type = get_u8(c);
+		if (c->bad || !field_valid(f) || field_info((enum mf_field)f)->type != type) {
+			c->bad = true;
+			break;
+		}
+		enum mf_field field = (enum mf_field)f;
+		switch ((enum mf_field_type)type) {
+		case MF_TYPE_STRING: {
+			char *s = get_str(c);
+			if (s)
+				record_set_string(rec, field, s);
+			free(s);
+			break;
+		}
+		case MF_TYPE_INT:
+			record_set_int(rec, field, (int64_t)get_u64(c));
+			break;
+		case MF_TYPE_BOOL:
+			record_set_bool(rec, field, get_u8(c) != 0);
+			break;
+		case MF_TYPE_REAL:
+			if (record_set_real(rec, field, get_f64(c)) != MF_OK)
+				c->bad = true;
+			break;
+		case MF_TYPE_LIST: {
+			uint32_t n = get_u32(c);
+			rec->fields[field].set = true;
+			for (uint32_t k = 0; k < n && !c->bad; k++) {
+				char *s = get_str(c);
+				if (s)
+					record_list_add(rec, field, s);
+				free(s);
+			}
+			break;
+		}
+		case MF_TYPE_MAP: {
+			uint32_t n = get_u32(c);
+			rec->fields[field].set = true;
+			for (uint32_t k = 0; k < n && !c->bad; k++) {
+				char *key = get_str(c);
+				double v = get_f64(c);
+				if (key && record_map_set(rec, field, key, v) != MF_OK)
+					c->bad = true;
+				free(key);
+			}
+			break;
+		}
+		}
+	}
+	if (c->bad || c->left != 0) {
+		record_free(rec);
+		c->bad = true;
+		return NULL;
+	}
+	return rec;
+}
+
+int stream_decode(const void *data, size_t len, struct record_array *out, struct stream_end *end,
+		  char *err, size_t errlen)
+{
+	const uint8_t *p = data;
+	memset(end, 0, sizeof *end);
+	if (len < HEADER_LEN || memcmp(p, "MFRS", 4) != 0) {
+		snprintf(err, errlen, "not a record stream (%zu bytes, no MFRS header)", len);
+		return -1;
+	}
+	if (p[4] != MF_STREAM_VERSION) {
+		snprintf(err, errlen, "record stream version %u, expected %u", p[4],
+			 MF_STREAM_VERSION);
+		return -1;
+	}
+	size_t first = out->count;
+	size_t off = HEADER_LEN;
+	bool ended = false;
+	while (off < len) {
+		if (ended) {
+			snprintf(err, errlen, "data after the end frame at byte %zu", off);
+			goto fail;
+		}
+		if (len - off < 5) {
+			snprintf(err, errlen, "truncated frame header at byte %zu", off);
+			goto fail;
+		}
+		uint8_t type = p[off];
+		uint32_t flen = (uint32_t)p[off + 1] | (uint32_t)p[off + 2] << 8 |
+				(uint32_t)p[off + 3] << 16 | (uint32_t)p[off + 4] << 24;
+		if (flen > MAX_FRAME || flen > len - off - 5) {
+			snprintf(err, errlen, "truncated frame at byte %zu (claims %u bytes)", off,
+				 flen);
+			goto fail;
+		}
+		struct cursor c = {.p = p + off + 5, .left = flen, .bad = false};
+		if (type == FRAME_RECORD) {
+			struct mf_record *rec = decode_record(&c);
+			if (!rec) {
+				snprintf(err, errlen, "malformed record frame at byte %zu", off);
+				goto fail;
+			}
+			record_array_push(out, rec);
+		} else if (type == FRAME_END) {
+			uint8_t st = get_u8(&c);
+			end->records = get_u32(&c);
+			end->fetched_at = get_str(&c);
+			end->message = get_str(&c);
+			if (c.bad || c.left != 0 || st > SOURCE_DISABLED) {
+				snprintf(err, errlen, "malformed end frame at byte %zu", off);
+				goto fail;
+			}
+			end->status = (enum source_status)st;
+			ended = true;
+		} else {
+			snprintf(err, errlen, "unknown frame type 0x%02x at byte %zu", type, off);
+			goto fail;
+		}
+		off += 5 + flen;
+	}
+	if (!ended) {
+		snprintf(err, errlen, "stream ended without an end frame after %zu records",
+			 out->count - first);
+		goto fail;
+	}
+	if (end->records != out->count - first) {
+		snprintf(err, errlen, "end frame counts %u records but the stream holds %zu",
+			 end->records, out->count - first);
+		goto fail;
+	}
+	/* Empty strings in the end frame mean "none". */
+	if (end->fetched_at && !*end->fetched_at) {
+		free(end->fetched_at);
+		end->fetched_at = NULL;
+	}
+	if (end->message && !*end->message) {
+		free(end->message);
+		end->message = NULL;
+	}
+	return 0;
+fail:
+	while (out->count > first)
+		record_free(out->items[--out->count]);
+	stream_end_free(end);
+	return -1;
+}
+
+void stream_end_free(struct stream_end *end)
+{
+	free(end->fetched_at);
+	free(end->message);
+	end->fetched_at = NULL;
+	end->message = NULL;
+}
