@@ -1,3 +1,515 @@
 #include "mf_build_config.h"
 #include "cli.h"
-int cli_main(int argc, char **argv) { (void)argc; (void)argv; return 0; }
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "fetch.h"
+#include "loader.h"
+#include "log.h"
+#include "mapper.h"
+#include "merge.h"
+#include "runner.h"
+#include "util.h"
+#include "writer.h"
+
+static const char usage_text[] =
+	"usage: modelfuse [-c FILE] [-v|-q] COMMAND [options]\n"
+	"\n"
+	"Builds one catalog of LLM models from the sources enabled in the config file.\n"
+	"\n"
+	"commands:\n"
+	"  run [--offline] [--force-refresh] [--only NAME]... [--accept-shrink NAME]\n"
+	"      [--dry-run]        fetch every enabled source and write the outputs\n"
+	"  plugins [-v]           list the plugins found, with ABI and plugin versions\n"
+	"  check-config           validate the config and that every enabled plugin loads\n"
+	"\n"
+	"options:\n"
+	"  -c, --config FILE      config file (default $MODELFUSE_CONFIG, else\n"
+	"                         " MF_SYSCONFDIR "/modelfuse/modelfuse.ini)\n"
+	"  -v, --verbose          more messages (twice: debug)\n"
+	"  -q, --quiet            errors only\n"
+	"  -h, --help             this help\n"
+	"  -V, --version          the version\n"
+	"\n"
+	"run options:\n"
+	"  --offline              never open an http(s) connection\n"
+	"  --force-refresh        ignore cache lifetimes\n"
+	"  --only NAME            refresh only the named sources (repeat, or NAME,NAME)\n"
+	"  --accept-shrink NAME   accept a payload the shrink guard would refuse, once\n"
+	"  --dry-run              write neither cache nor outputs; print the summary\n"
+	"\n"
+	"exit status: 0 every source fresh or cached; 1 outputs written but a source\n"
+	"stale or failed; 2 usage or configuration error; 3 no records or outputs not\n"
+	"written; 4 another run holds the lock.\n";
+
+struct cli {
+	const char *config_path; /* NULL: default */
+	int verbosity;
+};
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "modelfuse: ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\ntry 'modelfuse --help'\n");
+	va_end(ap);
+	return MF_EXIT_USAGE;
+}
+
+/* Append NAME or NAME,NAME to a list of names. */
+static void add_names(char ***list, size_t *count, const char *arg)
+{
+	char *copy = xstrdup(arg);
+	char *save = NULL;
+	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (!*tok)
+			continue;
+		*list = xrealloc(*list, (*count + 1) * sizeof **list);
+		(*list)[(*count)++] = xstrdup(tok);
+	}
+	free(copy);
+}
+
+static void free_names(char **list, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		free(list[i]);
+	free(list);
+}
+
+static const struct source_config *find_source(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->n_sources; i++)
+		if (strcmp(cfg->sources[i].name, name) == 0)
+			return &cfg->sources[i];
+	return NULL;
+}
+
+static struct config *load_config(const struct cli *cli)
+{
+	const char *path = cli->config_path ? cli->config_path : config_default_path();
+	struct errors errs = {0};
+	struct config *cfg = config_load(path, &errs);
+	if (errs.count > 0) {
+		errors_print(&errs);
+		log_error("%s: %zu configuration error%s: nothing run", path, errs.count,
+			  errs.count == 1 ? "" : "s");
+		config_free(cfg);
+		cfg = NULL;
+	}
+	errors_free(&errs);
+	return cfg;
+}
+
+/* Load the plugin of every enabled source and check its options. A plugin
+ * that cannot be loaded is recorded in load_errs (the source then fails on
+ * its own); bad options are configuration errors (config_errs). */
+static struct loaded_plugin *load_plugins(const struct config *cfg, struct errors *load_errs,
+					  struct errors *config_errs)
+{
+	struct loaded_plugin *plugins = xcalloc(cfg->n_sources, sizeof *plugins);
+	const char *dir = loader_plugin_dir(cfg->plugin_dir);
+	for (size_t i = 0; i < cfg->n_sources; i++) {
+		const struct source_config *src = &cfg->sources[i];
+		if (!src->enabled)
+			continue;
+		if (loader_open_named(dir, src->plugin, &plugins[i], load_errs) != 0)
+			continue;
+		config_check_options(cfg, src, plugins[i].desc, config_errs);
+	}
+	return plugins;
+}
+
+static void close_plugins(const struct config *cfg, struct loaded_plugin *plugins)
+{
+	for (size_t i = 0; i < cfg->n_sources; i++)
+		if (plugins[i].handle)
+			loader_close(&plugins[i]);
+	free(plugins);
+}
+
+/* flock on cache_dir/.lock: the kernel releases it if a run dies. */
+static int take_lock(const struct config *cfg, int *fd_out)
+{
+	if (mkdir_p(cfg->cache_dir) != 0) {
+		log_error("cannot create cache_dir %s: %s", cfg->cache_dir, strerror(errno));
+		return MF_EXIT_NO_OUTPUT;
+	}
+	char *path = xasprintf("%s/.lock", cfg->cache_dir);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		log_error("cannot open lock file %s: %s", path, strerror(errno));
+		free(path);
+		return MF_EXIT_NO_OUTPUT;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		int e = errno;
+		close(fd);
+		if (e == EWOULDBLOCK) {
+			log_error("another run holds the lock on %s: not running", path);
+			free(path);
+			return MF_EXIT_LOCKED;
+		}
+		log_error("cannot lock %s: %s", path, strerror(e));
+		free(path);
+		return MF_EXIT_NO_OUTPUT;
+	}
+	free(path);
+	*fd_out = fd;
+	return MF_EXIT_OK;
+}
+
+static void print_summary(const struct config *cfg, const struct source_result *results,
+			  const struct catalog *cat, const char *where)
+{
+	fprintf(stderr, "%-20s %-12s %-9s %8s %7s  %s\n", "SOURCE", "PLUGIN", "STATUS", "RECORDS",
+		"SECONDS", "MESSAGE");
+	for (size_t i = 0; i < cfg->n_sources; i++) {
+		const struct source_result *r = &results[i];
+		fprintf(stderr, "%-20s %-12s %-9s %8zu %7.2f  %s\n", cfg->sources[i].name,
+			cfg->sources[i].plugin, source_status_name(r->status), r->records.count,
+			r->seconds, r->message ? r->message : "");
+	}
+	if (cat)
+		fprintf(stderr, "%zu models", cat->n_models);
+	if (where)
+		fprintf(stderr, " written to %s", where);
+	fprintf(stderr, "\n");
+}
+
+
+static int parse_run_args(int argc, char **argv, struct run_options *opts)
+{
+	enum { OPT_OFFLINE = 1000, OPT_FORCE, OPT_ONLY, OPT_ACCEPT, OPT_DRY };
+	static const struct option longopts[] = {
+		{"offline", no_argument, NULL, OPT_OFFLINE},
+		{"force-refresh", no_argument, NULL, OPT_FORCE},
+		{"only", required_argument, NULL, OPT_ONLY},
+		{"accept-shrink", required_argument, NULL, OPT_ACCEPT},
+		{"dry-run", no_argument, NULL, OPT_DRY},
+		{NULL, 0, NULL, 0},
+	};
+	optind = 1;
+	int c;
+	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_OFFLINE:
+			opts->offline = true;
+			break;
+		case OPT_FORCE:
+			opts->force_refresh = true;
+			break;
+		case OPT_ONLY:
+			add_names(&opts->only, &opts->n_only, optarg);
+			break;
+		case OPT_ACCEPT:
+			add_names(&opts->accept_shrink, &opts->n_accept_shrink, optarg);
+			break;
+		case OPT_DRY:
+			opts->dry_run = true;
+			break;
+		default:
+			return usage_error("%s: bad option for run", argv[0]);
+		}
+	}
+	if (optind < argc)
+		return usage_error("run: unexpected argument '%s'", argv[optind]);
+	return MF_EXIT_OK;
+}
+
+static int check_names(const struct config *cfg, char **names, size_t n, const char *option)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!find_source(cfg, names[i])) {
+			log_error("%s %s: no [source %s] in %s", option, names[i], names[i],
+				  cfg->path);
+			return MF_EXIT_USAGE;
+		}
+	}
+	return MF_EXIT_OK;
+}
+
+static size_t total_records(const struct config *cfg, const struct source_result *results)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < cfg->n_sources; i++)
+		n += results[i].records.count;
+	return n;
+}
+
+static int cmd_run(const struct cli *cli, int argc, char **argv)
+{
+	struct run_options opts = {0};
+	int rc = parse_run_args(argc, argv, &opts);
+	if (rc != MF_EXIT_OK)
+		goto out_opts;
+	struct config *cfg = load_config(cli);
+	if (!cfg) {
+		rc = MF_EXIT_USAGE;
+		goto out_opts;
+	}
+	rc = check_names(cfg, opts.only, opts.n_only, "--only");
+	if (rc == MF_EXIT_OK)
+		rc = check_names(cfg, opts.accept_shrink, opts.n_accept_shrink, "--accept-shrink");
+	if (rc != MF_EXIT_OK)
+		goto out_cfg;
+
+	struct errors load_errs = {0}, config_errs = {0};
+	struct loaded_plugin *plugins = load_plugins(cfg, &load_errs, &config_errs);
+	if (config_errs.count > 0) {
+		errors_print(&config_errs);
+		log_error("%s: %zu configuration error%s: nothing run", cfg->path,
+			  config_errs.count, config_errs.count == 1 ? "" : "s");
+		rc = MF_EXIT_USAGE;
+		goto out_plugins;
+	}
+	/* A plugin that cannot be loaded costs its source, not the run. */
+	errors_print(&load_errs);
+
+	int lock_fd = -1;
+	rc = take_lock(cfg, &lock_fd);
+	if (rc != MF_EXIT_OK)
+		goto out_plugins;
+
+	fetch_global_init();
+	struct source_result *results = xcalloc(cfg->n_sources, sizeof *results);
+	runner_run(cfg, plugins, &opts, results);
+
+	bool degraded = false;
+	for (size_t i = 0; i < cfg->n_sources; i++) {
+		const struct source_result *r = &results[i];
+		if (r->status == SOURCE_STALE || r->status == SOURCE_FAILED) {
+			degraded = true;
+			log_warning("source %s %s: %s", cfg->sources[i].name,
+				    source_status_name(r->status),
+				    r->message ? r->message : "no details");
+		}
+	}
+
+	struct mapping map = {0};
+	struct catalog cat = {0};
+	char err[1024] = "";
+	if (total_records(cfg, results) == 0) {
+		log_error("no source yielded records: previous outputs left untouched");
+		rc = MF_EXIT_NO_OUTPUT;
+		goto out_results;
+	}
+	mapper_map(results, cfg->n_sources, &map);
+	merge_build(cfg, results, cfg->n_sources, &map, &cat);
+
+	char generated_at[32];
+	utc_now_iso(generated_at, sizeof generated_at);
+	struct writer_input in = {
+		.cfg = cfg,
+		.results = results,
+		.catalog = &cat,
+		.mapping = &map,
+		.generated_at = generated_at,
+	};
+	if (!opts.dry_run && writer_write_all(&in, err, sizeof err) != 0) {
+		log_error("%s: previous outputs left untouched", err);
+		rc = MF_EXIT_NO_OUTPUT;
+		goto out_catalog;
+	}
+	rc = degraded ? MF_EXIT_DEGRADED : MF_EXIT_OK;
+	/* Silent on success without a terminal, as cron expects; a person at
+	 * a terminal (or -v) gets the table and where the catalog went. */
+	if (opts.dry_run || isatty(STDERR_FILENO) || log_get_level() >= MF_LOG_INFO)
+		print_summary(cfg, results, &cat, opts.dry_run ? NULL : cfg->output_dir);
+	if (opts.dry_run)
+		printf("dry run: %zu models from %zu records; nothing written\n", cat.n_models,
+		       total_records(cfg, results));
+	else if (isatty(STDOUT_FILENO) || log_get_level() >= MF_LOG_INFO)
+		printf("catalog written to %s/catalog.json\n", cfg->output_dir);
+
+out_catalog:
+	catalog_free(&cat);
+	mapping_free(&map);
+out_results:
+	for (size_t i = 0; i < cfg->n_sources; i++)
+		source_result_free(&results[i]);
+	free(results);
+	close(lock_fd);
+out_plugins:
+	errors_free(&load_errs);
+	errors_free(&config_errs);
+	close_plugins(cfg, plugins);
+out_cfg:
+	config_free(cfg);
+out_opts:
+	free_names(opts.only, opts.n_only);
+	free_names(opts.accept_shrink, opts.n_accept_shrink);
+	return rc;
+}
+
+static const char *option_type_name(enum mf_option_type t)
+{
+	switch (t) {
+	case MF_OPT_STRING:
+		return "string";
+	case MF_OPT_INT:
+		return "integer";
+	case MF_OPT_BOOL:
+		return "boolean";
+	case MF_OPT_REAL:
+		return "number";
+	}
+	return "?";
+}
+
+static int cmd_plugins(const struct cli *cli, int argc, char **argv)
+{
+	bool verbose = cli->verbosity > 0;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-v") == 0 || strcmp(argv[i], "--verbose") == 0)
+			verbose = true;
+		else
+			return usage_error("plugins: unexpected argument '%s'", argv[i]);
+	}
+	/* The config names the plugin folder when there is one; without a
+	 * config file the environment and the installed default apply. */
+	const char *configured = NULL;
+	struct config *cfg = NULL;
+	const char *path = cli->config_path ? cli->config_path : config_default_path();
+	if (cli->config_path || access(path, R_OK) == 0) {
+		cfg = load_config(cli);
+		if (!cfg)
+			return MF_EXIT_USAGE;
+		configured = cfg->plugin_dir;
+	}
+	const char *dir = loader_plugin_dir(configured);
+	struct loaded_plugin *list = NULL;
+	size_t count = 0;
+	struct errors errs = {0};
+	loader_scan(dir, &list, &count, &errs);
+	errors_print(&errs);
+	printf("plugins in %s:\n", dir);
+	for (size_t i = 0; i < count; i++) {
+		const struct mf_plugin *p = list[i].desc;
+		printf("%-20s %-10s ABI %u.%u  %s\n", p->name, p->version, p->abi_major,
+		       p->abi_minor, p->description ? p->description : "");
+		if (!verbose)
+			continue;
+		printf("    file: %s\n", list[i].path);
+		if (p->default_url)
+			printf("    default url: %s\n", p->default_url);
+		for (const struct mf_option *o = p->options; o && o->name; o++)
+			printf("    option %s (%s%s%s, default %s): %s\n", o->name,
+			       option_type_name(o->type), o->required ? ", required" : "",
+			       o->secret ? ", secret" : "",
+			       o->default_value ? o->default_value : "none", o->help ? o->help : "");
+	}
+	int rc = errs.count ? MF_EXIT_DEGRADED : MF_EXIT_OK;
+	if (count == 0) {
+		log_error("no plugins found in %s", dir);
+		rc = MF_EXIT_USAGE;
+	}
+	errors_free(&errs);
+	loader_free_all(list, count);
+	config_free(cfg);
+	return rc;
+}
+
+static int cmd_check_config(const struct cli *cli, int argc, char **argv)
+{
+	if (argc > 1)
+		return usage_error("check-config: unexpected argument '%s'", argv[1]);
+	struct config *cfg = load_config(cli);
+	if (!cfg)
+		return MF_EXIT_USAGE;
+	struct errors load_errs = {0}, config_errs = {0};
+	struct loaded_plugin *plugins = load_plugins(cfg, &load_errs, &config_errs);
+	errors_print(&load_errs);
+	errors_print(&config_errs);
+	size_t enabled = 0;
+	for (size_t i = 0; i < cfg->n_sources; i++)
+		enabled += cfg->sources[i].enabled;
+	int rc = MF_EXIT_OK;
+	size_t problems = load_errs.count + config_errs.count;
+	if (problems) {
+		log_error("%s: %zu problem%s found", cfg->path, problems, problems == 1 ? "" : "s");
+		rc = MF_EXIT_USAGE;
+	} else {
+		printf("%s: ok (%zu sources, %zu enabled)\n", cfg->path, cfg->n_sources, enabled);
+	}
+	errors_free(&load_errs);
+	errors_free(&config_errs);
+	close_plugins(cfg, plugins);
+	config_free(cfg);
+	return rc;
+}
+
+int cli_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	struct cli cli = {0};
+	bool quiet = false;
+	int c;
+	/* '+': stop at the command; its own options follow it. */
+	while ((c = getopt_long(argc, argv, "+c:vqhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			cli.config_path = optarg;
+			break;
+		case 'v':
+			cli.verbosity++;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return MF_EXIT_OK;
+		case 'V':
+			printf("modelfuse %s (plugin ABI %d.%d)\n", PACKAGE_VERSION, MF_ABI_MAJOR,
+			       MF_ABI_MINOR);
+			return MF_EXIT_OK;
+		default:
+			fputs("try 'modelfuse --help'\n", stderr);
+			return MF_EXIT_USAGE;
+		}
+	}
+	if (quiet)
+		log_set_level(MF_LOG_ERROR);
+	else if (cli.verbosity == 1)
+		log_set_level(MF_LOG_INFO);
+	else if (cli.verbosity > 1)
+		log_set_level(MF_LOG_DEBUG);
+
+	if (optind >= argc)
+		return usage_error("%s", "no command given");
+	const char *cmd = argv[optind];
+	int sub_argc = argc - optind;
+	char **sub_argv = argv + optind;
+	if (strcmp(cmd, "run") == 0)
+		return cmd_run(&cli, sub_argc, sub_argv);
+	if (strcmp(cmd, "plugins") == 0)
+		return cmd_plugins(&cli, sub_argc, sub_argv);
+	if (strcmp(cmd, "check-config") == 0)
+		return cmd_check_config(&cli, sub_argc, sub_argv);
+	if (strcmp(cmd, "help") == 0) {
+		fputs(usage_text, stdout);
+		return MF_EXIT_OK;
+	}
+	return usage_error("unknown command '%s'", cmd);
+}

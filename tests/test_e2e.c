@@ -1,0 +1,422 @@
+/* End to end: the built program run over fixture configs, as an admin or a
+ * timer would run it; outputs, statuses and exit codes checked. */
+#include "mf_build_config.h"
+
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+/* One test's sandbox: a folder with the config, a plugin folder linking
+ * the real modelsdev plugin and the fixture plugins, cache and outputs. */
+struct sandbox {
+	char *dir;
+	char *plugins;
+	char *config;
+};
+
+static void link_plugin(const struct sandbox *sb, const char *from_env, const char *name)
+{
+	char src[4096], dst[4096];
+	snprintf(src, sizeof src, "%s/%s.so", tu_env(from_env), name);
+	snprintf(dst, sizeof dst, "%s/%s.so", sb->plugins, name);
+	CU_ASSERT_EQUAL_FATAL(symlink(src, dst), 0);
+}
+
+static struct sandbox sandbox_new(void)
+{
+	struct sandbox sb = {.dir = tu_tmpdir()};
+	size_t n = strlen(sb.dir) + 32;
+	sb.plugins = malloc(n);
+	snprintf(sb.plugins, n, "%s/plugins", sb.dir);
+	mkdir(sb.plugins, 0755);
+	link_plugin(&sb, "MF_TEST_PLUGIN_DIR", "modelsdev");
+	link_plugin(&sb, "MF_TEST_FIXTURE_PLUGIN_DIR", "rx_segv");
+	link_plugin(&sb, "MF_TEST_FIXTURE_PLUGIN_DIR", "rx_hang");
+	/* Fixtures are copied in so that configs can use relative file: URLs. */
+	const char *fixtures[] = {"modelsdev-a.json", "modelsdev-b.json"};
+	for (size_t i = 0; i < 2; i++) {
+		char rel[256];
+		snprintf(rel, sizeof rel, "tests/fixtures/e2e/%s", fixtures[i]);
+		char *path = tu_srcpath(rel);
+		char *content = tu_read_file(path);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(content);
+		char name[256];
+		snprintf(name, sizeof name, "data/%s", fixtures[i]);
+		free(tu_write_file(sb.dir, name, content));
+		free(content);
+		free(path);
+	}
+	return sb;
+}
+
+static void sandbox_config(struct sandbox *sb, const char *sources_ini)
+{
+	char core[1024];
+	snprintf(core, sizeof core,
+		 "[core]\nplugin_dir = plugins\ncache_dir = cache\noutput_dir = out\n"
+		 "source_time_limit = 20\n\n");
+	size_t n = strlen(core) + strlen(sources_ini) + 1;
+	char *ini = malloc(n);
+	snprintf(ini, n, "%s%s", core, sources_ini);
+	free(sb->config);
+	sb->config = tu_write_file(sb->dir, "modelfuse.ini", ini);
+	free(ini);
+}
+
+static void sandbox_free(struct sandbox *sb)
+{
+	tu_rm_rf(sb->dir);
+	free(sb->dir);
+	free(sb->plugins);
+	free(sb->config);
+}
+
+/* Run the program with -c the sandbox config and extra arguments. */
+static int run_program(const struct sandbox *sb, const char *const args[], char **out, char **err)
+{
+	char *argv[32];
+	size_t n = 0;
+	argv[n++] = (char *)tu_env("MF_TEST_PROGRAM");
+	if (sb) {
+		argv[n++] = "-c";
+		argv[n++] = sb->config;
+	}
+	for (size_t i = 0; args[i] && n < 31; i++)
+		argv[n++] = (char *)args[i];
+	argv[n] = NULL;
+	return tu_run(argv, NULL, out, err);
+}
+
+static json_t *load_output(const struct sandbox *sb, const char *name)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/out/%s", sb->dir, name);
+	json_error_t jerr;
+	json_t *j = json_load_file(path, 0, &jerr);
+	if (!j)
+		fprintf(stderr, "%s: %s\n", path, jerr.text);
+	return j;
+}
+
+static json_t *find_by_key(json_t *array, const char *key, const char *value)
+{
+	size_t i;
+	json_t *item;
+	json_array_foreach(array, i, item) {
+		const char *v = json_string_value(json_object_get(item, key));
+		if (v && strcmp(v, value) == 0)
+			return item;
+	}
+	return NULL;
+}
+
+static const char *source_status(json_t *catalog, const char *name)
+{
+	json_t *s = find_by_key(json_object_get(catalog, "sources"), "name", name);
+	return s ? json_string_value(json_object_get(s, "status")) : "(missing)";
+}
+
+static const char two_sources[] = "[source modelsdev]\nurl = file:data/modelsdev-a.json\n\n"
+				  "[source mirror]\nplugin = modelsdev\n"
+				  "url = file:data/modelsdev-b.json\n";
+
+static void test_run_writes_catalog(void)
+{
+	struct sandbox sb = sandbox_new();
+	sandbox_config(&sb, two_sources);
+	char *err = NULL;
+	int rc = run_program(&sb, (const char *const[]){"run", NULL}, NULL, &err);
+	CU_ASSERT_EQUAL(rc, 0);
+	/* Silent on success without a terminal, as cron expects. */
+	CU_ASSERT_STRING_EQUAL(err, "");
+	json_t *cat = load_output(&sb, "catalog.json");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cat);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(cat, "schema_version")), 1);
+	CU_ASSERT_STRING_EQUAL(source_status(cat, "modelsdev"), "fresh");
+	CU_ASSERT_STRING_EQUAL(source_status(cat, "mirror"), "fresh");
+	json_t *src = find_by_key(json_object_get(cat, "sources"), "name", "modelsdev");
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(src, "records")), 4);
+	json_t *models = json_object_get(cat, "models");
+	json_t *sonnet = find_by_key(models, "id", "anthropic/claude-3-5-sonnet-20241022");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sonnet);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(sonnet, "provider")), "anthropic");
+	json_t *price = json_object_get(sonnet, "price");
+	CU_ASSERT_EQUAL(json_number_value(json_object_get(price, "input_per_million")), 3);
+	CU_ASSERT_EQUAL(json_number_value(json_object_get(price, "output_per_million")), 15);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(sonnet, "context_tokens")), 200000);
+	json_t *ids = json_object_get(json_object_get(sonnet, "source_ids"), "modelsdev");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_array_get(ids, 0)),
+			       "anthropic/claude-3-5-sonnet-20241022");
+	/* The Together-hosted Llama lands under its maker through the namespace. */
+	CU_ASSERT_PTR_NOT_NULL(find_by_key(models, "id", "meta/llama-3.3-70b-instruct-turbo"));
+	json_decref(cat);
+
+	json_t *staging = load_output(&sb, "staging_candidates.json");
+	CU_ASSERT_TRUE(json_is_array(staging));
+	json_decref(staging);
+	json_t *mapping = load_output(&sb, "mapping.json");
+	CU_ASSERT_PTR_NOT_NULL(mapping);
+	json_decref(mapping);
+	free(err);
+	sandbox_free(&sb);
+}
+
+static void test_bad_config_exits_2_with_line(void)
+{
+	struct sandbox sb = sandbox_new();
+	sandbox_config(&sb, "[source modelsdev]\nurl = file:data/modelsdev-a.json\nbogus_key = 1\n");
+	char *err = NULL;
+	int rc = run_program(&sb, (const char *const[]){"run", NULL}, NULL, &err);
+	CU_ASSERT_EQUAL(rc, 2);
+	char expect[4096];
+	snprintf(expect, sizeof expect, "%s:9:", sb.config);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, expect));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "bogus_key"));
+	/* Nothing ran: no outputs. */
+	char out[4096];
+	snprintf(out, sizeof out, "%s/out/catalog.json", sb.dir);
+	CU_ASSERT_NOT_EQUAL(access(out, F_OK), 0);
+	free(err);
+
+	rc = run_program(&sb, (const char *const[]){"check-config", NULL}, NULL, &err);
+	CU_ASSERT_EQUAL(rc, 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, expect));
+	free(err);
+	sandbox_free(&sb);
+}
+
+static void test_crashing_plugin_costs_only_its_source(void)
+{
+	struct sandbox sb = sandbox_new();
+	sandbox_config(&sb, "[source modelsdev]\nurl = file:data/modelsdev-a.json\n\n"
+			    "[source crashy]\nplugin = rx_segv\nurl = file:data/modelsdev-b.json\n");
+	char *err = NULL;
+	int rc = run_program(&sb, (const char *const[]){"run", NULL}, NULL, &err);
+	CU_ASSERT_EQUAL(rc, 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "crashy"));
+	json_t *cat = load_output(&sb, "catalog.json");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cat);
+	CU_ASSERT_STRING_EQUAL(source_status(cat, "modelsdev"), "fresh");
+	CU_ASSERT_STRING_EQUAL(source_status(cat, "crashy"), "failed");
+	json_t *crashy = find_by_key(json_object_get(cat, "sources"), "name", "crashy");
+	const char *msg = json_string_value(json_object_get(crashy, "message"));
+	CU_ASSERT_PTR_NOT_NULL(msg && strstr(msg, "signal 11") ? msg : NULL);
+	CU_ASSERT_PTR_NOT_NULL(find_by_key(json_object_get(cat, "models"), "id",
+					   "openai/gpt-4o-mini"));
+	json_decref(cat);
+	free(err);
+	sandbox_free(&sb);
+}
+
+static void test_no_records_exit_3_keeps_outputs(void)
+{
+	struct sandbox sb = sandbox_new();
+	sandbox_config(&sb, two_sources);
+	CU_ASSERT_EQUAL_FATAL(run_program(&sb, (const char *const[]){"run", NULL}, NULL, NULL), 0);
+	char path[4096];
+	snprintf(path, sizeof path, "%s/out/catalog.json", sb.dir);
+	char *before = tu_read_file(path);
+
+	sandbox_config(&sb, "[source modelsdev]\nurl = file:data/missing.json\n");
+	char *err = NULL;
+	int rc = run_program(&sb, (const char *const[]){"run", NULL}, NULL, &err);
+	CU_ASSERT_EQUAL(rc, 3);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "missing.json"));
+	char *after = tu_read_file(path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(after);
+	CU_ASSERT_STRING_EQUAL(before, after);
+	free(before);
+	free(after);
+	free(err);
+	sandbox_free(&sb);
+}
+
+static void test_missing_file_source_fails_run_goes_on(void)
+{
+	struct sandbox sb = sandbox_new();
+	sandbox_config(&sb, "[source modelsdev]\nurl = file:data/modelsdev-a.json\n\n"
+			    "[source gone]\nplugin = modelsdev\nurl = file:data/nope.json\n");
+	char *err = NULL;
+	CU_ASSERT_EQUAL(run_program(&sb, (const char *const[]){"run", NULL}, NULL, &err), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "nope.json"));
+	json_t *cat = load_output(&sb, "catalog.json");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cat);
+	CU_ASSERT_STRING_EQUAL(source_status(cat, "gone"), "failed");
+	CU_ASSERT_STRING_EQUAL(source_status(cat, "modelsdev"), "fresh");
+	json_decref(cat);
+	free(err);
+	sandbox_free(&sb);
+}
+
+static void test_hanging_plugin_is_killed(void)
+{
+	struct sandbox sb = sandbox_new();
+	sandbox_config(&sb, "[source modelsdev]\nurl = file:data/modelsdev-a.json\n\n"
+			    "[source stuck]\nplugin = rx_hang\nurl = file:data/modelsdev-b.json\n"
+			    "time_limit = 0.5\n");
+	CU_ASSERT_EQUAL(run_program(&sb, (const char *const[]){"run", NULL}, NULL, NULL), 1);
+	json_t *cat = load_output(&sb, "catalog.json");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cat);
+	CU_ASSERT_STRING_EQUAL(source_status(cat, "stuck"), "failed");
+	json_decref(cat);
+	sandbox_free(&sb);
+}
+
+static void test_lock_held_exits_4(void)
+{
+	struct sandbox sb = sandbox_new();
+	sandbox_config(&sb, two_sources);
+	char path[4096];
+	snprintf(path, sizeof path, "%s/cache", sb.dir);
+	mkdir(path, 0755);
+	snprintf(path, sizeof path, "%s/cache/.lock", sb.dir);
+	int fd = open(path, O_RDWR | O_CREAT, 0644);
+	CU_ASSERT_EQUAL_FATAL(flock(fd, LOCK_EX), 0);
+	char *err = NULL;
+	CU_ASSERT_EQUAL(run_program(&sb, (const char *const[]){"run", NULL}, NULL, &err), 4);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "lock"));
+	free(err);
+	close(fd);
+	/* The kernel dropped the lock with the descriptor. */
+	CU_ASSERT_EQUAL(run_program(&sb, (const char *const[]){"run", NULL}, NULL, NULL), 0);
+	sandbox_free(&sb);
+}
+
+/* Remove the lines that may differ between runs (times). */
+static char *without_times(const char *s)
+{
+	char *copy = strdup(s);
+	char *w = copy;
+	const char *line = s;
+	while (*line) {
+		const char *nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line) + 1 : strlen(line);
+		bool drop = memmem(line, len, "\"generated_at\"", 14) ||
+			    memmem(line, len, "\"fetched_at\"", 12);
+		if (!drop) {
+			memcpy(w, line, len);
+			w += len;
+		}
+		line += len;
+	}
+	*w = '\0';
+	return copy;
+}
+
+static void test_deterministic_across_jobs(void)
+{
+	static const char sources[] = "[source modelsdev]\nurl = file:data/modelsdev-a.json\n\n"
+				      "[source mirror]\nplugin = modelsdev\n"
+				      "url = file:data/modelsdev-b.json\n\n"
+				      "[source third]\nplugin = modelsdev\nprecedence = 45\n"
+				      "url = file:data/modelsdev-a.json\n";
+	const char *files[] = {"catalog.json", "staging_candidates.json", "mapping.json"};
+	char *first[3] = {NULL, NULL, NULL};
+	for (int jobs = 1; jobs <= 4; jobs += 3) {
+		struct sandbox sb = sandbox_new();
+		char ini[2048];
+		snprintf(ini, sizeof ini, "%s", sources);
+		sandbox_config(&sb, ini);
+		/* jobs goes into [core]: rewrite the config with it. */
+		char *content = tu_read_file(sb.config);
+		char *with_jobs = malloc(strlen(content) + 32);
+		sprintf(with_jobs, "%.6s\njobs = %d%s", content, jobs, content + 6);
+		free(tu_write_file(sb.dir, "modelfuse.ini", with_jobs));
+		free(with_jobs);
+		free(content);
+		CU_ASSERT_EQUAL(run_program(&sb, (const char *const[]){"run", NULL}, NULL, NULL),
+				0);
+		for (int f = 0; f < 3; f++) {
+			char path[4096];
+			snprintf(path, sizeof path, "%s/out/%s", sb.dir, files[f]);
+			char *raw = tu_read_file(path);
+			CU_ASSERT_PTR_NOT_NULL_FATAL(raw);
+			char *stable = without_times(raw);
+			free(raw);
+			if (!first[f]) {
+				first[f] = stable;
+			} else {
+				CU_ASSERT_STRING_EQUAL(first[f], stable);
+				free(stable);
+			}
+		}
+		sandbox_free(&sb);
+	}
+	for (int f = 0; f < 3; f++)
+		free(first[f]);
+}
+
+static void test_dry_run_writes_nothing(void)
+{
+	struct sandbox sb = sandbox_new();
+	sandbox_config(&sb, two_sources);
+	char *out = NULL;
+	CU_ASSERT_EQUAL(run_program(&sb, (const char *const[]){"run", "--dry-run", NULL}, &out,
+				    NULL),
+			0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "dry run"));
+	char path[4096];
+	snprintf(path, sizeof path, "%s/out/catalog.json", sb.dir);
+	CU_ASSERT_NOT_EQUAL(access(path, F_OK), 0);
+	free(out);
+	sandbox_free(&sb);
+}
+
+static void test_cli_usage(void)
+{
+	char *out = NULL, *err = NULL;
+	CU_ASSERT_EQUAL(run_program(NULL, (const char *const[]){"--version", NULL}, &out, NULL), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "modelfuse " PACKAGE_VERSION));
+	free(out);
+	CU_ASSERT_EQUAL(run_program(NULL, (const char *const[]){"--help", NULL}, &out, NULL), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "check-config"));
+	free(out);
+	CU_ASSERT_EQUAL(run_program(NULL, (const char *const[]){"frobnicate", NULL}, NULL, &err),
+			2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "unknown command"));
+	free(err);
+	CU_ASSERT_EQUAL(run_program(NULL, (const char *const[]){NULL}, NULL, NULL), 2);
+
+	struct sandbox sb = sandbox_new();
+	sandbox_config(&sb, two_sources);
+	CU_ASSERT_EQUAL(run_program(&sb, (const char *const[]){"run", "--only", "nosuch", NULL},
+				    NULL, &err),
+			2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "nosuch"));
+	free(err);
+	CU_ASSERT_EQUAL(run_program(&sb, (const char *const[]){"check-config", NULL}, &out, NULL),
+			0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "ok (2 sources, 2 enabled)"));
+	free(out);
+	CU_ASSERT_EQUAL(run_program(&sb, (const char *const[]){"plugins", NULL}, &out, NULL), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "modelsdev"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "ABI 1.0"));
+	free(out);
+	sandbox_free(&sb);
+}
+
+static const struct tu_test tests[] = {
+	{"run writes the catalog", test_run_writes_catalog},
+	{"bad config exits 2 naming file:line", test_bad_config_exits_2_with_line},
+	{"a crashing plugin costs only its source", test_crashing_plugin_costs_only_its_source},
+	{"no records: exit 3, outputs kept", test_no_records_exit_3_keeps_outputs},
+	{"a missing file fails its source only", test_missing_file_source_fails_run_goes_on},
+	{"a hanging plugin is killed", test_hanging_plugin_is_killed},
+	{"a held lock exits 4", test_lock_held_exits_4},
+	{"outputs identical for jobs=1 and jobs=4", test_deterministic_across_jobs},
+	{"dry run writes nothing", test_dry_run_writes_nothing},
+	{"command line usage", test_cli_usage},
+	{NULL, NULL},
+};
+
+int main(void)
+{
+	return tu_main("e2e", tests);
+}
