@@ -1,0 +1,12 @@
+/* Needs a newer ABI minor than this core has: refused. */
+#include "fx_common.h"
+
+MF_PLUGIN_EXPORT const struct mf_plugin modelfuse_plugin = {
+	.abi_major = MF_ABI_MAJOR,
+	.abi_minor = MF_ABI_MINOR + 1,
+	.struct_size = sizeof(struct mf_plugin),
+	.name = "fx_minor",
+	.version = "1.0",
+	.fetch = fx_fetch,
+	.normalize = fx_normalize,
+};

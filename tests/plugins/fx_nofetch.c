@@ -1,0 +1,11 @@
+/* No fetch callback: refused. */
+#include "fx_common.h"
+
+MF_PLUGIN_EXPORT const struct mf_plugin modelfuse_plugin = {
+	.abi_major = MF_ABI_MAJOR,
+	.abi_minor = MF_ABI_MINOR,
+	.struct_size = sizeof(struct mf_plugin),
+	.name = "fx_nofetch",
+	.version = "1.0",
+	.normalize = fx_normalize,
+};
