@@ -11,7 +11,7 @@
 #include <modelfuse/plugin.h>
 
 /* One past the highest enum mf_field value. */
-#define MF_FIELD_COUNT 32
+#define MF_FIELD_COUNT 52
 
 struct strlist {
 	char **items;

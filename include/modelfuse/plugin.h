@@ -160,6 +160,29 @@ enum mf_field {
 	MF_FIELD_SCORES = 29,         /* map: score name (e.g. "arena.full") -> value */
 	MF_FIELD_DESCRIPTION = 30,    /* string: one paragraph at most */
 	MF_FIELD_CREATED = 31,        /* string: ISO 8601 time the upstream created the entry */
+	/* Serving details the mapper uses to align ids (SPEC §5). */
+	MF_FIELD_BASE_ID = 32,        /* string: the id this one serves when it only adds a serving
+				       * suffix (OpenRouter "x:free" -> "x") */
+	MF_FIELD_SERVING_SUFFIX = 33, /* string: that suffix without its separator, e.g. "free" */
+	MF_FIELD_MOVING_POINTER = 34, /* bool: the id follows whatever snapshot is current
+				       * (-latest, OpenRouter ~vendor/...), not one release */
+	MF_FIELD_ALIAS_TARGET = 35,   /* string: the id this alias entry points to */
+	MF_FIELD_EXPIRATION_DATE = 36,  /* string: ISO 8601 date the offering goes away */
+	MF_FIELD_DEPRECATION_DATE = 37, /* string: ISO 8601 date it is deprecated */
+	MF_FIELD_CAPABILITIES = 38,   /* list: "tools", "vision", "json_mode", ... */
+	MF_FIELD_SUPPORTED_PARAMETERS = 39, /* list: request parameters the endpoint accepts */
+	MF_FIELD_LIBRARY = 40,        /* string: Hugging Face library_name */
+	MF_FIELD_PIPELINE = 41,       /* string: Hugging Face pipeline_tag */
+	MF_FIELD_GATED = 42,          /* bool: access must be requested */
+	MF_FIELD_PARAMETERS = 43,     /* int: parameter count */
+	MF_FIELD_TRENDING_SCORE = 44, /* real */
+	MF_FIELD_MODE = 45,           /* string: "chat", "completion", "embedding", ... */
+	MF_FIELD_VERSION = 46,        /* string: upstream version label (Gemini `version`) */
+	MF_FIELD_OUTPUT_SPEED = 47,   /* real: median output tokens per second */
+	MF_FIELD_TTFT = 48,           /* real: median seconds to the first token */
+	MF_FIELD_RANK = 49,           /* int: curated rank, 1 = most important */
+	MF_FIELD_REVIEWED = 50,       /* string: ISO 8601 date a curated entry was last reviewed */
+	MF_FIELD_REASON = 51,         /* string: one line on why a curated entry matters */
 };
 
 /* Opaque record built through the host's setters. */

@@ -1,0 +1,2 @@
+/* Being written: the anyllm source plugin. */
+#include <modelfuse/plugin.h>

@@ -1,0 +1,2 @@
+/* Being written: the huggingface source plugin. */
+#include <modelfuse/plugin.h>

@@ -1,0 +1,2 @@
+/* Being written: the litellm source plugin. */
+#include <modelfuse/plugin.h>

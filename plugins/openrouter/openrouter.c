@@ -1,0 +1,2 @@
+/* Being written: the openrouter source plugin. */
+#include <modelfuse/plugin.h>
