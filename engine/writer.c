@@ -1,2 +1,558 @@
 #include "mf_build_config.h"
 #include "writer.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "record.h"
+#include "stream.h"
+#include "util.h"
+
+/*
+ * Every output is streamed: the document's frame (brackets, commas) is
+ * written by hand and each element (one model, one mapping entry) is built
+ * as a json_t, dumped and freed before the next, so memory holds one model
+ * at a time. Elements are dumped with a 2-space indent and re-indented to
+ * their depth: the files are meant to be diffed and read by people, and
+ * jansson never emits a raw newline inside a string, so re-indenting after
+ * each newline is safe. Objects keep insertion order, which the code below
+ * fixes, so the bytes are deterministic.
+ */
+#define DUMP_FLAGS (JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15) | JSON_ENCODE_ANY)
+
+/* Dump j (stolen) at the given depth; the first line is indented too. */
+static int emit(FILE *f, json_t *j, int depth, bool pretty)
+{
+	if (!j)
+		return -1;
+	char *s = json_dumps(j, DUMP_FLAGS | (pretty ? JSON_INDENT(2) : 0));
+	json_decref(j);
+	if (!s)
+		return -1;
+	fprintf(f, "%*s", depth, "");
+	for (const char *p = s; *p; p++) {
+		fputc(*p, f);
+		if (*p == '\n')
+			fprintf(f, "%*s", depth, "");
+	}
+	free(s);
+	return ferror(f) ? -1 : 0;
+}
+
+/* Strings from upstreams should be UTF-8; anything else is made ASCII-safe
+ * rather than dropped, so that one bad byte cannot cost an output. */
+static json_t *jstr(const char *s)
+{
+	if (!s)
+		return json_null();
+	json_t *j = json_string(s);
+	if (j)
+		return j;
+	char *copy = xstrdup(s);
+	for (char *c = copy; *c; c++)
+		if ((unsigned char)*c >= 0x80)
+			*c = '?';
+	j = json_string(copy);
+	free(copy);
+	return j;
+}
+
+static json_t *jlist(const struct strlist *l)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; l && i < l->count; i++)
+		json_array_append_new(a, jstr(l->items[i]));
+	return a;
+}
+
+static json_t *jbool_field(const struct mf_record *r, enum mf_field f)
+{
+	bool b;
+	return record_get_bool(r, f, &b) ? json_boolean(b) : json_null();
+}
+
+/* Token limits: 0 means unknown (SPEC §3), written as null. */
+static json_t *jtokens(const struct mf_record *r, enum mf_field f)
+{
+	int64_t v;
+	return record_get_int(r, f, &v) && v > 0 ? json_integer(v) : json_null();
+}
+
+/* Any field, by its type; null when unset. */
+static json_t *jfield(const struct mf_record *r, enum mf_field f)
+{
+	const struct field_info *info = field_info(f);
+	const struct field_value *v = &r->fields[f];
+	if (!info || !v->set)
+		return json_null();
+	switch (info->type) {
+	case MF_TYPE_STRING:
+		return jstr(v->u.s);
+	case MF_TYPE_INT:
+		return json_integer(v->u.i);
+	case MF_TYPE_BOOL:
+		return json_boolean(v->u.b);
+	case MF_TYPE_REAL:
+		return json_real(v->u.r);
+	case MF_TYPE_LIST:
+		return jlist(&v->u.list);
+	case MF_TYPE_MAP: {
+		json_t *o = json_object();
+		for (size_t i = 0; i < v->u.map.count; i++)
+			json_object_set_new(o, v->u.map.items[i].key,
+					    json_real(v->u.map.items[i].value));
+		return o;
+	}
+	}
+	return json_null();
+}
+
+static json_t *jprice_value(const struct nummap *m, const char *key)
+{
+	double v;
+	return nummap_get(m, key, &v) ? json_real(price_round(v)) : json_null();
+}
+
+/* {input_per_million, output_per_million, <other>_per_million...} or null. */
+static json_t *jprice(const struct mf_record *r)
+{
+	const struct nummap *m = record_get_map(r, MF_FIELD_PRICE);
+	if (!m || m->count == 0)
+		return json_null();
+	json_t *o = json_object();
+	json_object_set_new(o, "input_per_million", jprice_value(m, "input"));
+	json_object_set_new(o, "output_per_million", jprice_value(m, "output"));
+	for (size_t i = 0; i < m->count; i++) {
+		const char *key = m->items[i].key;
+		if (strcmp(key, "input") == 0 || strcmp(key, "output") == 0)
+			continue;
+		char *name = xasprintf("%s_per_million", key);
+		json_object_set_new(o, name, json_real(price_round(m->items[i].value)));
+		free(name);
+	}
+	return o;
+}
+
+static json_t *jmodalities(const struct mf_record *r)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "input", jlist(record_get_list(r, MF_FIELD_INPUT_MODALITIES)));
+	json_object_set_new(o, "output", jlist(record_get_list(r, MF_FIELD_OUTPUT_MODALITIES)));
+	return o;
+}
+
+static json_t *jarena(const struct mf_record *r)
+{
+	const struct nummap *scores = record_get_map(r, MF_FIELD_SCORES);
+	double rating;
+	if (!nummap_get(scores, "arena.full", &rating))
+		return json_null();
+	json_t *o = json_object();
+	double q;
+	json_object_set_new(o, "rating", json_real(rating));
+	json_object_set_new(o, "rating_q025",
+			    nummap_get(scores, "arena.full.q025", &q) ? json_real(q) : json_null());
+	json_object_set_new(o, "rating_q975",
+			    nummap_get(scores, "arena.full.q975", &q) ? json_real(q) : json_null());
+	return o;
+}
+
+/* Add every set field of r not in `skip` under its field name. */
+static void add_remaining(json_t *o, const struct mf_record *r, const bool *skip)
+{
+	for (int fi = 1; fi < MF_FIELD_COUNT; fi++) {
+		enum mf_field f = (enum mf_field)fi;
+		const struct field_info *info = field_info(f);
+		if (!info || skip[f] || !r->fields[f].set)
+			continue;
+		json_object_set_new(o, info->name, jfield(r, f));
+	}
+}
+
+static char *join_plus(const char *const *names, size_t n)
+{
+	struct strbuf sb;
+	strbuf_init(&sb);
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			strbuf_puts(&sb, "+");
+		strbuf_puts(&sb, names[i]);
+	}
+	return strbuf_detach(&sb);
+}
+
+static json_t *joffering(const struct catalog_offering *o)
+{
+	const struct mf_record *r = o->merged;
+	json_t *j = json_object();
+	char *source = join_plus((const char *const *)o->sources, o->n_sources);
+	json_object_set_new(j, "source", jstr(source));
+	free(source);
+	json_object_set_new(j, "provider", jstr(o->provider));
+	json_object_set_new(j, "id", jstr(o->native_id));
+	json_object_set_new(j, "name", jfield(r, MF_FIELD_NAME));
+	json_object_set_new(j, "price", jprice(r));
+	json_object_set_new(j, "context_tokens", jtokens(r, MF_FIELD_CONTEXT_TOKENS));
+	json_object_set_new(j, "max_output_tokens", jtokens(r, MF_FIELD_MAX_OUTPUT_TOKENS));
+	json_object_set_new(j, "max_input_tokens", jtokens(r, MF_FIELD_MAX_INPUT_TOKENS));
+	json_object_set_new(j, "modalities", jmodalities(r));
+	bool skip[MF_FIELD_COUNT] = {
+	    [MF_FIELD_NAME] = true,
+	    [MF_FIELD_PROVIDER] = true,
+	    [MF_FIELD_PRICE] = true,
+	    [MF_FIELD_CONTEXT_TOKENS] = true,
+	    [MF_FIELD_MAX_OUTPUT_TOKENS] = true,
+	    [MF_FIELD_MAX_INPUT_TOKENS] = true,
+	    [MF_FIELD_INPUT_MODALITIES] = true,
+	    [MF_FIELD_OUTPUT_MODALITIES] = true,
+	};
+	add_remaining(j, r, skip);
+	return j;
+}
+
+/* One model of catalog.json: contract keys first, in a fixed order, then
+ * the other known model-level fields. */
+static json_t *jmodel(const struct catalog_model *m)
+{
+	const struct mf_record *r = m->merged;
+	json_t *j = json_object();
+	json_object_set_new(j, "id", jstr(m->id));
+	json_object_set_new(j, "provider", jstr(m->maker));
+	json_object_set_new(j, "name", jfield(r, MF_FIELD_NAME));
+	json_object_set_new(j, "aliases", jlist(record_get_list(r, MF_FIELD_ALIASES)));
+	json_object_set_new(j, "tags", jlist(record_get_list(r, MF_FIELD_TAGS)));
+	json_object_set_new(j, "modalities", jmodalities(r));
+	json_object_set_new(j, "context_tokens", jtokens(r, MF_FIELD_CONTEXT_TOKENS));
+	json_object_set_new(j, "max_output_tokens", jtokens(r, MF_FIELD_MAX_OUTPUT_TOKENS));
+	json_object_set_new(j, "max_input_tokens", jtokens(r, MF_FIELD_MAX_INPUT_TOKENS));
+	json_object_set_new(j, "price", jprice(r));
+	json_t *from = json_null();
+	if (m->price_from >= 0 && (size_t)m->price_from < m->n_offerings) {
+		const struct catalog_offering *o = &m->offerings[m->price_from];
+		from = json_object();
+		json_object_set_new(from, "provider", jstr(o->provider));
+		json_object_set_new(from, "id", jstr(o->native_id));
+	}
+	json_object_set_new(j, "price_from", from);
+	json_object_set_new(j, "release_date", jfield(r, MF_FIELD_RELEASE_DATE));
+	json_object_set_new(j, "license", jfield(r, MF_FIELD_LICENSE));
+	json_object_set_new(j, "open_weights", jbool_field(r, MF_FIELD_OPEN_WEIGHTS));
+	json_object_set_new(j, "reasoning", jbool_field(r, MF_FIELD_REASONING));
+	json_object_set_new(j, "tool_call", jbool_field(r, MF_FIELD_TOOL_CALL));
+	json_object_set_new(j, "arena", jarena(r));
+	json_object_set_new(j, "popularity_score", json_real(m->popularity_score));
+	/* Filled by the derive stage (later issue); present so that readers
+	 * can rely on the keys. */
+	json_object_set_new(j, "tiers", json_object());
+	json_object_set_new(j, "category_scores", json_object());
+	json_object_set_new(j, "quality", json_object());
+	json_object_set_new(j, "callable_via", jlist(&m->callable_via));
+
+	json_t *offerings = json_array();
+	for (size_t i = 0; i < m->n_offerings; i++)
+		json_array_append_new(offerings, joffering(&m->offerings[i]));
+	json_object_set_new(j, "offerings", offerings);
+
+	json_t *ids = json_object();
+	for (size_t i = 0; i < m->n_source_ids; i++)
+		json_object_set_new(ids, m->source_ids[i].instance, jlist(&m->source_ids[i].ids));
+	json_object_set_new(j, "source_ids", ids);
+
+	json_t *prov = json_object();
+	for (int fi = 1; fi < MF_FIELD_COUNT; fi++) {
+		const struct field_info *info = field_info((enum mf_field)fi);
+		if (info && m->provenance[fi])
+			json_object_set_new(prov, info->name, jstr(m->provenance[fi]));
+	}
+	json_object_set_new(j, "provenance", prov);
+
+	bool skip[MF_FIELD_COUNT] = {
+	    [MF_FIELD_NAME] = true,
+	    [MF_FIELD_ALIASES] = true,
+	    [MF_FIELD_TAGS] = true,
+	    [MF_FIELD_INPUT_MODALITIES] = true,
+	    [MF_FIELD_OUTPUT_MODALITIES] = true,
+	    [MF_FIELD_RELEASE_DATE] = true,
+	    [MF_FIELD_LICENSE] = true,
+	    [MF_FIELD_OPEN_WEIGHTS] = true,
+	    [MF_FIELD_REASONING] = true,
+	    [MF_FIELD_TOOL_CALL] = true,
+	};
+	for (int fi = 1; fi < MF_FIELD_COUNT; fi++)
+		if (merge_field_is_offering_level((enum mf_field)fi))
+			skip[fi] = true;
+	add_remaining(j, r, skip);
+	return j;
+}
+
+static json_t *jsource(const struct source_config *src, const struct source_result *res)
+{
+	json_t *j = json_object();
+	json_object_set_new(j, "name", jstr(src->name));
+	json_object_set_new(j, "plugin", jstr(src->plugin));
+	json_object_set_new(j, "status", jstr(source_status_name(res->status)));
+	json_object_set_new(j, "records", json_integer((json_int_t)res->records.count));
+	json_object_set_new(j, "fetched_at", jstr(res->fetched_at));
+	json_object_set_new(j, "message", jstr(res->message));
+	json_object_set_new(j, "precedence", json_integer(src->precedence));
+	return j;
+}
+
+static const char *generated_at(const struct writer_input *in, char *buf, size_t len)
+{
+	if (in->generated_at)
+		return in->generated_at;
+	utc_now_iso(buf, len);
+	return buf;
+}
+
+/* Write "[", the elements made by make(i) one per line at depth, and "]". */
+static int emit_array(FILE *f, size_t n, int depth, bool pretty,
+		      json_t *(*make)(const void *ctx, size_t i), const void *ctx)
+{
+	if (n == 0) {
+		fputs("[]", f);
+		return ferror(f) ? -1 : 0;
+	}
+	fputs("[\n", f);
+	for (size_t i = 0; i < n; i++) {
+		if (emit(f, make(ctx, i), depth + 2, pretty) != 0)
+			return -1;
+		fputs(i + 1 < n ? ",\n" : "\n", f);
+	}
+	fprintf(f, "%*s]", depth, "");
+	return ferror(f) ? -1 : 0;
+}
+
+static json_t *make_source(const void *ctx, size_t i)
+{
+	const struct writer_input *in = ctx;
+	return jsource(&in->cfg->sources[i], &in->results[i]);
+}
+
+static json_t *make_model(const void *ctx, size_t i)
+{
+	const struct writer_input *in = ctx;
+	return jmodel(&in->catalog->models[i]);
+}
+
+int writer_catalog(FILE *f, const struct writer_input *in)
+{
+	char now[32];
+	fprintf(f, "{\n  \"schema_version\": %d,\n  \"generated_at\": ", MF_CATALOG_SCHEMA_VERSION);
+	if (emit(f, jstr(generated_at(in, now, sizeof now)), 0, false) != 0)
+		return -1;
+	fputs(",\n  \"sources\": ", f);
+	size_t n_sources = in->results ? in->cfg->n_sources : 0;
+	if (emit_array(f, n_sources, 2, true, make_source, in) != 0)
+		return -1;
+	fputs(",\n  \"models\": ", f);
+	if (emit_array(f, in->catalog->n_models, 2, true, make_model, in) != 0)
+		return -1;
+	fputs("\n}\n", f);
+	return ferror(f) ? -1 : 0;
+}
+
+/* ------------------------------------------------------------ staging */
+
+static const struct source_config *find_source(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->n_sources; i++)
+		if (strcmp(cfg->sources[i].name, name) == 0)
+			return &cfg->sources[i];
+	return NULL;
+}
+
+static bool is_staging_plugin(const char *plugin)
+{
+	return strcmp(plugin, "huggingface") == 0 || strcmp(plugin, "community") == 0 ||
+	       strcmp(plugin, "openrouter") == 0;
+}
+
+static json_t *jstaging(const struct config *cfg, const struct catalog_model *m)
+{
+	const struct mf_record *r = m->merged;
+	/* source_ids is sorted by instance name, which gives the fixed order
+	 * of `source`; the first Hugging Face id stands in for a missing
+	 * hf_id crosswalk. */
+	const char **names = xcalloc(m->n_source_ids + 1, sizeof *names);
+	size_t n = 0;
+	const char *hf_id = record_get_string(r, MF_FIELD_HF_ID);
+	for (size_t i = 0; i < m->n_source_ids; i++) {
+		const struct source_config *src = find_source(cfg, m->source_ids[i].instance);
+		if (!src || !is_staging_plugin(src->plugin))
+			continue;
+		names[n++] = m->source_ids[i].instance;
+		if (!hf_id && strcmp(src->plugin, "huggingface") == 0 &&
+		    m->source_ids[i].ids.count > 0)
+			hf_id = m->source_ids[i].ids.items[0];
+	}
+	char *source = join_plus(names, n);
+	free(names);
+
+	json_t *j = json_object();
+	json_object_set_new(j, "model_id", jstr(m->id));
+	json_object_set_new(j, "provider", jstr(m->maker));
+	json_object_set_new(j, "license", jfield(r, MF_FIELD_LICENSE));
+	json_object_set_new(j, "source", jstr(source));
+	json_object_set_new(j, "popularity_score", json_real(m->popularity_score));
+	json_object_set_new(j, "tags", jlist(record_get_list(r, MF_FIELD_TAGS)));
+	json_object_set_new(j, "hf_id", jstr(hf_id));
+	free(source);
+	return j;
+}
+
+static int staging_qsort(const void *pa, const void *pb)
+{
+	const struct catalog_model *a = *(const struct catalog_model *const *)pa;
+	const struct catalog_model *b = *(const struct catalog_model *const *)pb;
+	if (a->popularity_score != b->popularity_score)
+		return a->popularity_score > b->popularity_score ? -1 : 1;
+	return strcmp(a->id, b->id);
+}
+
+/* The staging candidates in their output order. */
+struct staging_view {
+	const struct config *cfg;
+	const struct catalog_model **models;
+};
+
+static json_t *make_staging(const void *ctx, size_t i)
+{
+	const struct staging_view *v = ctx;
+	return jstaging(v->cfg, v->models[i]);
+}
+
+int writer_staging(FILE *f, const struct writer_input *in)
+{
+	const struct catalog *cat = in->catalog;
+	struct staging_view view = {.cfg = in->cfg};
+	view.models = xcalloc(cat->n_models + 1, sizeof *view.models);
+	size_t n = 0;
+	for (size_t i = 0; i < cat->n_models; i++)
+		if (cat->models[i].staging)
+			view.models[n++] = &cat->models[i];
+	if (n > 1)
+		qsort(view.models, n, sizeof *view.models, staging_qsort);
+	int rc = emit_array(f, n, 0, true, make_staging, &view);
+	free(view.models);
+	if (rc == 0)
+		fputs("\n", f);
+	return rc == 0 && !ferror(f) ? 0 : -1;
+}
+
+/* ------------------------------------------------------------ mapping */
+
+static json_t *make_mapping_entry(const void *ctx, size_t i)
+{
+	const struct writer_input *in = ctx;
+	const struct mapping_entry *e = &in->mapping->items[i];
+	const char *key = record_get_string(e->rec, MF_FIELD_SOURCE_KEY);
+	json_t *j = json_object();
+	json_object_set_new(j, "source", jstr(e->result->source ? e->result->source->name : NULL));
+	json_object_set_new(j, "id", jstr(key && *key ? key : e->rec->native_id));
+	json_object_set_new(j, "model", jstr(e->model_id));
+	json_object_set_new(j, "rule", jstr(e->rule));
+	json_object_set_new(j, "key", jstr(e->key));
+	return j;
+}
+
+int writer_mapping(FILE *f, const struct writer_input *in)
+{
+	char now[32];
+	fputs("{\n  \"generated_at\": ", f);
+	if (emit(f, jstr(generated_at(in, now, sizeof now)), 0, false) != 0)
+		return -1;
+	fputs(",\n  \"entries\": ", f);
+	/* One compact line per decision: mapping.json has one entry per
+	 * record, and a line per entry keeps it greppable. */
+	size_t n = in->mapping ? in->mapping->count : 0;
+	if (emit_array(f, n, 2, false, make_mapping_entry, in) != 0)
+		return -1;
+	fputs("\n}\n", f);
+	return ferror(f) ? -1 : 0;
+}
+
+/* ------------------------------------------------------------ all */
+
+struct output {
+	const char *name;
+	int (*write)(FILE *f, const struct writer_input *in);
+};
+
+static const struct output outputs[] = {
+    {"catalog.json", writer_catalog},
+    {"staging_candidates.json", writer_staging},
+    {"mapping.json", writer_mapping},
+};
+#define N_OUTPUTS (sizeof outputs / sizeof outputs[0])
+
+/*
+ * All outputs are written to temporary files and flushed to disk first;
+ * only when every one of them is complete are they renamed into place. A
+ * rename within one folder fails in practice only when the target is not a
+ * file, which is checked before anything is written, so a failed run leaves
+ * the previous outputs as a consistent set.
+ */
+int writer_write_all(const struct writer_input *in, char *err, size_t errlen)
+{
+	const char *dir = in->cfg->output_dir;
+	if (!dir || !*dir) {
+		snprintf(err, errlen, "no output_dir configured");
+		return -1;
+	}
+	if (mkdir_p(dir) != 0) {
+		snprintf(err, errlen, "creating output folder %s: %s", dir, strerror(errno));
+		return -1;
+	}
+
+	char *paths[N_OUTPUTS] = {NULL};
+	struct atomic_file files[N_OUTPUTS];
+	bool open[N_OUTPUTS] = {false};
+	int rc = -1;
+	memset(files, 0, sizeof files);
+	for (size_t i = 0; i < N_OUTPUTS; i++) {
+		paths[i] = xasprintf("%s/%s", dir, outputs[i].name);
+		struct stat st;
+		if (lstat(paths[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+			snprintf(err, errlen, "cannot replace %s: it is a directory", paths[i]);
+			goto cleanup;
+		}
+	}
+	for (size_t i = 0; i < N_OUTPUTS; i++) {
+		if (atomic_open(&files[i], paths[i], err, errlen) != 0)
+			goto cleanup;
+		open[i] = true;
+		FILE *f = atomic_stream(&files[i]);
+		errno = 0;
+		int wrc = outputs[i].write(f, in);
+		if (wrc == 0 && (fflush(f) != 0 || fsync(fileno(f)) != 0))
+			wrc = -1;
+		if (wrc != 0) {
+			int e = errno;
+			snprintf(err, errlen, "writing %s: %s", paths[i],
+				 e ? strerror(e) : "could not encode the output");
+			goto cleanup;
+		}
+	}
+	rc = 0;
+	for (size_t i = 0; i < N_OUTPUTS; i++) {
+		open[i] = false; /* atomic_commit cleans up after itself either way */
+		if (atomic_commit(&files[i], err, errlen) != 0) {
+			rc = -1;
+			break;
+		}
+	}
+cleanup:
+	for (size_t i = 0; i < N_OUTPUTS; i++) {
+		if (open[i])
+			atomic_abort(&files[i]);
+		free(paths[i]);
+	}
+	return rc;
+}
