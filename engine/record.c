@@ -62,6 +62,9 @@ static const struct field_info fields[MF_FIELD_COUNT] = {
 	[MF_FIELD_RANK] = {"rank", MF_TYPE_INT},
 	[MF_FIELD_REVIEWED] = {"reviewed", MF_TYPE_STRING},
 	[MF_FIELD_REASON] = {"reason", MF_TYPE_STRING},
+	[MF_FIELD_REMOVE] = {"remove", MF_TYPE_LIST},
+	[MF_FIELD_REPLACE] = {"replace", MF_TYPE_LIST},
+	[MF_FIELD_PINNED] = {"pinned", MF_TYPE_LIST},
 };
 
 bool field_valid(int field)

@@ -11,7 +11,7 @@
 #include <modelfuse/plugin.h>
 
 /* One past the highest enum mf_field value. */
-#define MF_FIELD_COUNT 52
+#define MF_FIELD_COUNT 55
 
 struct strlist {
 	char **items;

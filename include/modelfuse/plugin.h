@@ -183,6 +183,15 @@ enum mf_field {
 	MF_FIELD_RANK = 49,           /* int: curated rank, 1 = most important */
 	MF_FIELD_REVIEWED = 50,       /* string: ISO 8601 date a curated entry was last reviewed */
 	MF_FIELD_REASON = 51,         /* string: one line on why a curated entry matters */
+	/* Overlay controls (the admin's corrections, SPEC §6): union alone could
+	 * never take a wrong alias away. */
+	MF_FIELD_REMOVE = 52,  /* list: "field:value" entries removed from the merged union list
+				* `field` (e.g. "aliases:gpt4") whoever supplied them */
+	MF_FIELD_REPLACE = 53, /* list: names of union list fields ("aliases", "tags",
+				* "input_modalities", "output_modalities") that this record's
+				* list replaces instead of joining */
+	MF_FIELD_PINNED = 54,  /* list: names of fields whose value from this record wins over
+				* any precedence */
 };
 
 /* Opaque record built through the host's setters. */

@@ -1,0 +1,2 @@
+#include "mf_build_config.h"
+#include "changes.h"

@@ -1,0 +1,2 @@
+/* Being written: the arena source plugin. */
+#include <modelfuse/plugin.h>

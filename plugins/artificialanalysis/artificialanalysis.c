@@ -1,0 +1,2 @@
+/* Being written: the artificialanalysis source plugin. */
+#include <modelfuse/plugin.h>

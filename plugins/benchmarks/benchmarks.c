@@ -1,0 +1,2 @@
+/* Being written: the benchmarks source plugin. */
+#include <modelfuse/plugin.h>

@@ -1,0 +1,2 @@
+/* Being written: the community source plugin. */
+#include <modelfuse/plugin.h>

@@ -1,0 +1,2 @@
+/* Being written: the local source plugin. */
+#include <modelfuse/plugin.h>
