@@ -1,0 +1,229 @@
+#!/bin/bash
+# Checks over the real OpenRouter snapshots (make check-realdata). For every
+# GET /api/v1/models snapshot in $REALDATA/openrouter, run the whole program
+# on it and check that catalog.json holds exactly one openrouter offering per
+# entry, that every id appears once in source_ids, that prices are the
+# decimal strings moved to USD per 1M exactly (no price with more than 9
+# decimals: every one equals round(v, 9)), that "-1" prices stay unknown and
+# that the context is context_length, not top_provider's.
+#
+# Environment: REALDATA (the shared realdata folder), MF_TEST_PROGRAM (the
+# built modelfuse), MF_TEST_PLUGIN_DIR (the built plugins). A missing
+# REALDATA folder is a failure, never a skip: the check was asked for.
+set -u
+
+fail_setup() {
+	echo "check-realdata: $*" >&2
+	echo "0 passed, 1 failed"
+	exit 1
+}
+
+[ -n "${REALDATA:-}" ] ||
+	fail_setup "REALDATA is not set (make check-realdata REALDATA=DIR)"
+[ -d "$REALDATA" ] || fail_setup "REALDATA folder $REALDATA does not exist"
+[ -d "$REALDATA/openrouter" ] || fail_setup "$REALDATA/openrouter does not exist"
+[ -n "${MF_TEST_PROGRAM:-}" ] || fail_setup "MF_TEST_PROGRAM is not set"
+[ -x "$MF_TEST_PROGRAM" ] ||
+	fail_setup "program $MF_TEST_PROGRAM is missing or not executable"
+[ -n "${MF_TEST_PLUGIN_DIR:-}" ] || fail_setup "MF_TEST_PLUGIN_DIR is not set"
+[ -d "$MF_TEST_PLUGIN_DIR" ] ||
+	fail_setup "plugin folder $MF_TEST_PLUGIN_DIR does not exist"
+command -v python3 >/dev/null 2>&1 ||
+	fail_setup "python3 is needed to read catalog.json and was not found"
+
+# .ci/run passes REALDATA relative to the build folder; file: URLs and the
+# program's -c need absolute paths.
+REALDATA=$(cd "$REALDATA" && pwd) || fail_setup "cannot enter $REALDATA"
+MF_TEST_PLUGIN_DIR=$(cd "$MF_TEST_PLUGIN_DIR" && pwd) ||
+	fail_setup "cannot enter $MF_TEST_PLUGIN_DIR"
+case $MF_TEST_PROGRAM in
+/*) ;;
+*) MF_TEST_PROGRAM=$PWD/$MF_TEST_PROGRAM ;;
+esac
+
+shopt -s nullglob
+files=("$REALDATA"/openrouter/*.json)
+[ ${#files[@]} -gt 0 ] || fail_setup "no *.json files in $REALDATA/openrouter"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/mf-realdata.XXXXXX") ||
+	fail_setup "cannot create a temporary folder"
+trap 'rm -rf "$work"' EXIT
+unset MODELFUSE_CONFIG MODELFUSE_PLUGIN_DIR
+
+# Compares one snapshot with the catalog made from it; prints a summary and
+# any problems, exits non-zero on a mismatch.
+checker='
+import json, sys
+from decimal import Decimal, InvalidOperation
+
+snapshot, catalog_path, stderr_path, seconds = sys.argv[1:5]
+instance = "openrouter"
+# Our price keys for the upstream ones, and which stay per unit.
+NAMES = {"prompt": "input", "completion": "output", "input_cache_read": "cache_read",
+         "input_cache_write": "cache_write", "input_cache_write_1h": "cache_write_1h",
+         "internal_reasoning": "reasoning", "audio": "input_audio"}
+PER_UNIT = {"request", "image", "web_search"}
+
+with open(snapshot, encoding="utf-8") as f:
+    upstream = json.load(f)
+entries = upstream["data"]
+expected, skipped = [], []
+for i, e in enumerate(entries):
+    if isinstance(e, dict) and isinstance(e.get("id"), str) and e["id"]:
+        expected.append(e)
+    else:
+        skipped.append("data[%d]: no usable id" % i)
+
+with open(catalog_path, encoding="utf-8") as f:
+    catalog = json.load(f)
+
+def has_instance(source):
+    if isinstance(source, list):
+        return instance in source
+    return isinstance(source, str) and instance in source.split("+")
+
+offerings = {}
+seen = {}
+all_prices = 0
+unrounded = []
+for model in catalog.get("models", []):
+    for off in model.get("offerings") or []:
+        for key, v in (off.get("price") or {}).items():
+            if isinstance(v, (int, float)):
+                all_prices += 1
+                if v != round(v, 9):
+                    unrounded.append("%s %s=%r" % (off.get("id"), key, v))
+        if has_instance(off.get("source")):
+            offerings.setdefault(off.get("id"), []).append(off)
+    for key in (model.get("source_ids") or {}).get(instance) or []:
+        seen[key] = seen.get(key, 0) + 1
+
+records = None
+for src in catalog.get("sources", []):
+    if src.get("name") == instance:
+        records = src.get("records")
+
+problems = []
+ids = [e["id"] for e in expected]
+missing = [i for i in ids if i not in seen]
+twice = sorted(i for i, n in seen.items() if n > 1)
+extra = sorted(i for i in seen if i not in set(ids))
+n_off = sum(len(v) for v in offerings.values())
+if n_off != len(expected):
+    problems.append("%d offerings from %s, expected %d" % (n_off, instance, len(expected)))
+if records != len(expected):
+    problems.append("sources[].records is %r, expected %d" % (records, len(expected)))
+if missing:
+    problems.append("%d ids missing from source_ids, e.g. %s"
+                    % (len(missing), ", ".join(missing[:5])))
+if twice:
+    problems.append("%d ids listed more than once, e.g. %s" % (len(twice), ", ".join(twice[:5])))
+if extra:
+    problems.append("%d ids not in the file, e.g. %s" % (len(extra), ", ".join(extra[:5])))
+if unrounded:
+    problems.append("%d prices with more than 9 decimals, e.g. %s"
+                    % (len(unrounded), ", ".join(unrounded[:5])))
+
+# Every plain price: the decimal string moved on its digits, rounded to
+# 1e-9 as the writer does; "-1" absent; context_length, never top_provider.
+checked = variable = 0
+wrong = []
+for e in expected:
+    offs = offerings.get(e["id"]) or []
+    if len(offs) != 1:
+        continue
+    off = offs[0]
+    price = off.get("price") or {}
+    for up, v in (e.get("pricing") or {}).items():
+        if not isinstance(v, str):
+            continue
+        key = NAMES.get(up, up) + "_per_million"
+        if v == "-1":
+            variable += 1
+            if key in price:
+                wrong.append("%s %s: -1 gave %r" % (e["id"], up, price[key]))
+            continue
+        try:
+            want = float(round(Decimal(v).scaleb(0 if up in PER_UNIT else 6), 9))
+        except InvalidOperation:
+            continue
+        checked += 1
+        if price.get(key) != want:
+            wrong.append("%s %s=%s: got %r, want %r" % (e["id"], up, v, price.get(key), want))
+    ctx = e.get("context_length")
+    want_ctx = ctx if isinstance(ctx, int) and ctx > 0 else None
+    if off.get("context_tokens") != want_ctx:
+        wrong.append("%s: context_tokens %r, context_length %r"
+                     % (e["id"], off.get("context_tokens"), ctx))
+if wrong:
+    problems.append("%d prices or contexts differ, e.g. %s" % (len(wrong), "; ".join(wrong[:5])))
+
+with open(stderr_path, encoding="utf-8", errors="replace") as f:
+    warnings = [l.rstrip("\n") for l in f if "warning" in l or "error" in l]
+
+print("  entries in file: %d, offerings out: %d, records: %s, skipped: %d, %s s"
+      % (len(entries), n_off, records, len(skipped), seconds))
+print("  prices checked exactly: %d, \"-1\" left unknown: %d, prices in catalog: %d, "
+      "over 9 decimals: %d" % (checked, variable, all_prices, len(unrounded)))
+for s in skipped[:10]:
+    print("    skipped " + s)
+if warnings:
+    print("  warned (%d log lines):" % len(warnings))
+    for line in warnings[:10]:
+        print("    " + line)
+for p in problems:
+    print("  FAIL: " + p)
+sys.exit(1 if problems else 0)
+'
+
+passed=0
+failed=0
+for file in "${files[@]}"; do
+	name=$(basename "$file")
+	dir="$work/${name%.json}"
+	mkdir -p "$dir"
+	# The snapshot fetched with ?output_modalities=all is read with the
+	# option on, so the planned URL (file: with a query) is exercised too.
+	all=no
+	case $name in
+	*output_modalities_all*) all=yes ;;
+	esac
+	cat >"$dir/modelfuse.ini" <<-EOF
+		[core]
+		plugin_dir = $MF_TEST_PLUGIN_DIR
+		cache_dir = $dir/cache
+		output_dir = $dir/out
+
+		[source openrouter]
+		url = file://$file
+		all_output_modalities = $all
+	EOF
+
+	echo "$name (all_output_modalities = $all)"
+	start=$EPOCHREALTIME
+	"$MF_TEST_PROGRAM" -c "$dir/modelfuse.ini" run >"$dir/stdout" 2>"$dir/stderr"
+	status=$?
+	end=$EPOCHREALTIME
+	seconds=$(python3 -c "import sys; print('%.2f' % (float(sys.argv[2]) - float(sys.argv[1])))" \
+		"$start" "$end")
+
+	if [ "$status" -ne 0 ]; then
+		echo "  FAIL: modelfuse run exited with status $status after $seconds s; its stderr:"
+		sed -e 's/^/    /' "$dir/stderr" | head -n 20
+		failed=$((failed + 1))
+		continue
+	fi
+	if [ ! -f "$dir/out/catalog.json" ]; then
+		echo "  FAIL: no catalog.json in $dir/out"
+		failed=$((failed + 1))
+		continue
+	fi
+	if python3 -c "$checker" "$file" "$dir/out/catalog.json" "$dir/stderr" "$seconds"; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+	fi
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
