@@ -1,9 +1,10 @@
 #!/bin/sh
 # The SDK as a third-party plugin author gets it (SPEC §12): stage a
 # `make install` of this build, check that the installed header compiles
-# alone as strict C11, build examples/hello-plugin out of tree against the
-# staged header and pkg-config file only, install it with its own Makefile,
-# and have the staged modelfuse list it.
+# alone as strict C11, build examples/plugin-hello out of tree against the
+# staged header and pkg-config file only, run its own test, install it with
+# its own Makefile, have the staged modelfuse list it, and run it in a real
+# `modelfuse run` whose catalog.json must hold its records.
 # Exit 0: pass, 1: fail, 77: skip (no pkg-config), 99: not run by make check.
 
 set -u
@@ -60,6 +61,13 @@ header=$(find "$stage" -path '*/include/modelfuse/plugin.h' -type f | head -n 1)
 prog=$(find "$stage" -path '*/bin/modelfuse' -type f | head -n 1)
 [ -n "$prog" ] || fail "the modelfuse program was not installed"
 
+# The staged program's built-in data folder is outside the stage: point it
+# at the staged one, so that the run below uses the installed data files.
+datadir=$(find "$stage" -path '*/share/modelfuse' -type d | head -n 1)
+[ -n "$datadir" ] || fail "no share/modelfuse folder was installed"
+MODELFUSE_DATADIR=$datadir
+export MODELFUSE_DATADIR
+
 # Only the staged .pc file is visible, with its paths moved under the stage.
 PKG_CONFIG_PATH=$(dirname "$pcfile")
 PKG_CONFIG_LIBDIR=$PKG_CONFIG_PATH
@@ -111,7 +119,7 @@ if grep -Eq '#[[:space:]]*include[[:space:]]*<jansson|json_t([^a-z_]|$)' "$heade
 fi
 
 # ---- 3. build the example out of tree (srcdir may be read-only: copy it)
-cp -R "$MF_TEST_SRCDIR/examples/hello-plugin" "$tmp/hello-plugin" || fail "cannot copy the example"
+cp -R "$MF_TEST_SRCDIR/examples/plugin-hello" "$tmp/hello-plugin" || fail "cannot copy the example"
 chmod -R u+w "$tmp/hello-plugin"
 rm -f "$tmp/hello-plugin/hello.so"
 quiet_env "$MAKE" -C "$tmp/hello-plugin" CC="$CC" PKG_CONFIG="$PKG_CONFIG" \
@@ -132,6 +140,10 @@ if command -v readelf >/dev/null 2>&1; then
 	readelf --dyn-syms -W "$tmp/hello-plugin/hello.so" | grep -q ' modelfuse_plugin$' ||
 		fail "hello.so does not export modelfuse_plugin"
 fi
+
+# ---- 3b. the example's own test, through the staged program
+quiet_env "$MAKE" -C "$tmp/hello-plugin" check MODELFUSE="$prog" PKG_CONFIG="$PKG_CONFIG" \
+	>"$tmp/check.log" 2>&1 || fail_log "$tmp/check.log" "the example's own test (make check) fails"
 
 # ---- 4. install it with its own Makefile into the staged plugin folder
 plugindir=$("$PKG_CONFIG" --variable=plugindir modelfuse-plugin)
@@ -162,7 +174,45 @@ printf '%s\n' "$out" | grep -Eq '^hello([[:space:]]|$)' || {
 	fail "modelfuse plugins does not list hello"
 }
 
+# ---- 6. a real run: the installed hello.so among the installed plugins,
+# enabled in the config next to nothing else, its records in the catalog.
+mkdir -p "$tmp/run" || fail "cannot make $tmp/run"
+cp "$MF_TEST_SRCDIR/examples/plugin-hello/models.txt" "$tmp/run/models.txt" ||
+	fail "cannot copy models.txt"
+cat >"$tmp/run/modelfuse.ini" <<EOT
+[core]
+plugin_dir = $destdir$plugindir
+cache_dir = cache
+output_dir = out
+
+[source hello]
+url = file:models.txt
+EOT
+"$prog" -c "$tmp/run/modelfuse.ini" run >"$tmp/run.log" 2>&1
+rc=$?
+[ $rc -eq 0 ] || fail_log "$tmp/run.log" "modelfuse run with the hello plugin exited $rc"
+catalog=$tmp/run/out/catalog.json
+[ -f "$catalog" ] || fail "the run wrote no catalog.json"
+if command -v python3 >/dev/null 2>&1; then
+	python3 - "$catalog" <<'EOT' || fail "catalog.json lacks the hello plugin's records"
+import json, sys
+cat = json.load(open(sys.argv[1]))
+src = [s for s in cat["sources"] if s["name"] == "hello"]
+assert src and src[0]["plugin"] == "hello" and src[0]["status"] == "fresh", src
+assert src[0]["records"] == 3, src
+ids = {i for m in cat["models"] for i in m["source_ids"].get("hello", [])}
+want = {"gpt-4o-2024-08-06", "claude-3-5-sonnet-20241022", "mistral-large-2407"}
+assert ids == want, ids
+names = {o["name"] for m in cat["models"] for o in m["offerings"] if o["source"] == "hello"}
+assert "Claude 3.5 Sonnet" in names, names
+EOT
+else
+	for id in gpt-4o-2024-08-06 claude-3-5-sonnet-20241022 mistral-large-2407; do
+		grep -q "\"$id\"" "$catalog" || fail "catalog.json lacks $id from the hello plugin"
+	done
+fi
+
 # The listing goes to tests/test-sdk.log for whoever reads it.
 printf '%s\n' "$out"
-echo "test-sdk: PASS: header alone, out-of-tree build, install and load of the example plugin"
+echo "test-sdk: PASS: header alone, out-of-tree build, own test, install, load and run of the example plugin"
 exit 0
