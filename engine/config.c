@@ -28,7 +28,7 @@
 
 static const char core_keys[] = "plugin_dir, cache_dir, output_dir, jobs, source_time_limit, "
 				"connect_timeout_ms, transfer_timeout_ms, max_body_bytes, "
-				"max_pages, ca_file";
+				"max_pages, ca_file, retries, backoff_ms, retry_after_max";
 
 enum section_kind {
 	SECTION_NONE,   /* before the first header */
@@ -43,6 +43,7 @@ enum section_kind {
 struct source_flags {
 	bool precedence_set;
 	bool time_limit_set;
+	char *raw_path; /* `path` as written */
 };
 
 struct parser {
@@ -257,6 +258,9 @@ static struct config *config_new(const char *path, const struct stat *st)
 		.transfer_timeout_ms = 120000,
 		.max_body_bytes = (int64_t)256 << 20,
 		.max_pages = 1000,
+		.retries = 3,
+		.backoff_ms = 1000,
+		.retry_after_max = 60,
 	};
 	return cfg;
 }
@@ -271,6 +275,7 @@ static void add_source(struct parser *p, const char *name, size_t n)
 		.enabled = true,
 		.ttl_hours = 24,
 		.shrink_ratio = 0.5,
+		.refresh_time_limit = 300,
 		.line = p->lineno,
 	};
 	p->flags[cfg->n_sources] = (struct source_flags){0};
@@ -544,6 +549,18 @@ static bool get_real(struct parser *p, const char *key, const char *value, doubl
 	return true;
 }
 
+/* url and path name the same thing: only one of them. */
+static bool both_url_and_path(struct parser *p, const char *key)
+{
+	const char *other = strcmp(key, "url") == 0 ? "path" : "url";
+	void *at = strmap_get(&p->keys, other);
+	if (!at)
+		return false;
+	errors_add(p->errs, "%s:%d: '%s' and '%s' cannot both be set in %s (%s at line %d)",
+		   p->cfg->path, p->lineno, key, other, p->label, other, value_line(at));
+	return true;
+}
+
 static void set_path(char **field, const struct config *cfg, const char *value)
 {
 	free(*field);
@@ -578,6 +595,15 @@ static void core_key(struct parser *p, const char *key, const char *value)
 		get_int(p, key, value, 1, INT64_MAX, "a whole number > 0", &cfg->max_body_bytes);
 	} else if (strcmp(key, "max_pages") == 0) {
 		get_int(p, key, value, 1, INT64_MAX, "a whole number > 0", &cfg->max_pages);
+	} else if (strcmp(key, "retries") == 0) {
+		if (get_int(p, key, value, 0, 100, "a whole number from 0 to 100", &i))
+			cfg->retries = (int)i;
+	} else if (strcmp(key, "backoff_ms") == 0) {
+		get_int(p, key, value, 0, 3600000,
+			"a whole number of milliseconds from 0 to 3600000", &cfg->backoff_ms);
+	} else if (strcmp(key, "retry_after_max") == 0) {
+		get_real(p, key, value, 0, true, 86400, "a number of seconds from 0 to 86400",
+			 &cfg->retry_after_max);
 	} else {
 		unknown_key(p, key, core_keys);
 	}
@@ -604,6 +630,8 @@ static void source_key(struct parser *p, const char *key, const char *value)
 			flags->precedence_set = true;
 		}
 	} else if (strcmp(key, "url") == 0) {
+		if (both_url_and_path(p, key))
+			return;
 		const char *why = url_problem(value);
 		if (why) {
 			errors_add(p->errs, "%s:%d: bad url '%s' in %s: %s", p->cfg->path,
@@ -620,6 +648,32 @@ static void source_key(struct parser *p, const char *key, const char *value)
 		if (get_real(p, key, value, 0, false, 1e9, "a number of seconds > 0",
 			     &src->time_limit))
 			flags->time_limit_set = true;
+	} else if (strcmp(key, "refresh_command") == 0) {
+		char **argv = NULL;
+		char why[160];
+		if (config_split_command(value, &argv, why, sizeof why) != 0) {
+			errors_add(p->errs, "%s:%d: bad refresh_command in %s: %s", p->cfg->path,
+				   p->lineno, p->label, why);
+			return;
+		}
+		config_free_argv(argv);
+		free(src->refresh_command);
+		src->refresh_command = xstrdup(value);
+	} else if (strcmp(key, "refresh_time_limit") == 0) {
+		get_real(p, key, value, 0, false, 1e9, "a number of seconds > 0",
+			 &src->refresh_time_limit);
+	} else if (strcmp(key, "path") == 0) {
+		if (both_url_and_path(p, key))
+			return;
+		for (const char *c = value; *c; c++) {
+			if (iscntrl((unsigned char)*c)) {
+				bad_value(p, key, value, "a file path without control characters");
+				return;
+			}
+		}
+		/* {dir} needs cache_dir, which may come later: see apply_defaults. */
+		free(flags->raw_path);
+		flags->raw_path = xstrdup(value);
 	} else {
 		/* A plugin option: checked against its declaration later. */
 		src->options =
@@ -728,6 +782,37 @@ static int handle_key(void *user, const char *section, const char *key, const ch
 	return 1;
 }
 
+/* Replace every {dir} in s with dir. Caller frees. */
+static char *replace_dir(const char *s, const char *dir)
+{
+	struct strbuf sb;
+	strbuf_init(&sb);
+	for (const char *at; (at = strstr(s, "{dir}")); s = at + 5) {
+		strbuf_append(&sb, s, (size_t)(at - s));
+		strbuf_puts(&sb, dir);
+	}
+	strbuf_puts(&sb, s);
+	return strbuf_detach(&sb);
+}
+
+/* `path = P` is url = file:P, with {dir} the refresh folder and a relative
+ * P taken from the config's folder. */
+static void set_source_path(const struct config *cfg, struct source_config *src, const char *raw)
+{
+	char *dir = config_refresh_dir(cfg, src);
+	char *replaced = replace_dir(raw, dir);
+	free(src->path);
+	src->path = resolve_path(cfg->dir, replaced);
+	struct strbuf sb;
+	strbuf_init(&sb);
+	strbuf_puts(&sb, "file://");
+	append_url_path(&sb, src->path);
+	free(src->url);
+	src->url = strbuf_detach(&sb);
+	free(replaced);
+	free(dir);
+}
+
 /* Defaults that depend on other keys, which may come later in the file. */
 static void apply_defaults(struct parser *p)
 {
@@ -740,6 +825,8 @@ static void apply_defaults(struct parser *p)
 			src->precedence = config_default_precedence(src->plugin);
 		if (!p->flags[i].time_limit_set)
 			src->time_limit = cfg->source_time_limit;
+		if (p->flags[i].raw_path)
+			set_source_path(cfg, src, p->flags[i].raw_path);
 	}
 }
 
@@ -803,6 +890,8 @@ struct config *config_load(const char *path, struct errors *errs)
 		errors_add(errs, "%s:%d: syntax error", path, rc);
 
 	apply_defaults(&p);
+	for (size_t i = 0; i < p.cfg->n_sources; i++)
+		free(p.flags[i].raw_path);
 	free(p.line);
 	free(p.label);
 	free(p.flags);
@@ -821,6 +910,8 @@ void config_free(struct config *cfg)
 		free(src->name);
 		free(src->plugin);
 		free(src->url);
+		free(src->refresh_command);
+		free(src->path);
 		for (size_t j = 0; j < src->n_options; j++) {
 			free(src->options[j].key);
 			free(src->options[j].value);
@@ -973,4 +1064,60 @@ const char *config_option(const struct source_config *src, const struct mf_plugi
 		return ov->value;
 	const struct mf_option *opt = find_option(plugin, name);
 	return opt ? opt->default_value : NULL;
+}
+
+/* ------------------------------------------------------------- refresh commands */
+
+int config_split_command(const char *line, char ***argv_out, char *err, size_t errlen)
+{
+	char **argv = NULL;
+	size_t argc = 0;
+	struct strbuf word;
+	strbuf_init(&word);
+	bool in_word = false, quoted = false;
+	for (const char *c = line;; c++) {
+		if (*c == '"') {
+			quoted = !quoted;
+			in_word = true; /* "" is an empty argument */
+			continue;
+		}
+		bool end = *c == '\0' || (!quoted && isspace((unsigned char)*c));
+		if (!end) {
+			strbuf_append(&word, c, 1);
+			in_word = true;
+			continue;
+		}
+		if (*c == '\0' && quoted)
+			break;
+		if (in_word) {
+			argv = xrealloc(argv, (argc + 2) * sizeof *argv);
+			argv[argc++] = strbuf_detach(&word);
+			argv[argc] = NULL;
+			in_word = false;
+		}
+		if (*c == '\0')
+			break;
+	}
+	strbuf_free(&word);
+	if (quoted || argc == 0) {
+		snprintf(err, errlen, "%s", quoted ? "a double quote is not closed" : "no command");
+		config_free_argv(argv);
+		*argv_out = NULL;
+		return -1;
+	}
+	*argv_out = argv;
+	return 0;
+}
+
+void config_free_argv(char **argv)
+{
+	for (size_t i = 0; argv && argv[i]; i++)
+		free(argv[i]);
+	free(argv);
+}
+
+char *config_refresh_dir(const struct config *cfg, const struct source_config *src)
+{
+	const char *base = cfg && cfg->cache_dir ? cfg->cache_dir : ".";
+	return xasprintf("%s/%s/refresh", base, src->name);
 }

@@ -25,6 +25,13 @@ struct source_config {
 	double ttl_hours;    /* `ttl_hours`, default 24 */
 	double shrink_ratio; /* `shrink_ratio`, default 0.5 */
 	double time_limit;   /* `time_limit` seconds for the child, default [core] source_time_limit */
+	/* `refresh_command`: run (no shell) before the source is fetched when it
+	 * must refresh; NULL: none. Checked by config_split_command. */
+	char *refresh_command;
+	double refresh_time_limit; /* `refresh_time_limit` seconds, default 300 */
+	/* `path`, with {dir} replaced and made absolute; url is then its
+	 * file: URL. NULL when the source has no `path`. */
+	char *path;
 	int line;            /* line of the section header */
 	struct option_value *options; /* plugin-specific keys, in file order */
 	size_t n_options;
@@ -53,6 +60,9 @@ struct config {
 	int64_t max_body_bytes;      /* default 256 MiB */
 	int64_t max_pages;           /* default 1000 */
 	char *ca_file;               /* NULL: system CAs */
+	int retries;                 /* attempts after the first, default 3 */
+	int64_t backoff_ms;          /* first wait before a retry, doubling; default 1000 */
+	double retry_after_max;      /* seconds: longest wait between attempts, default 60 */
 
 	struct source_config *sources; /* in file order */
 	size_t n_sources;
@@ -88,6 +98,17 @@ const char *config_option(const struct source_config *src, const struct mf_plugi
 
 /* Default precedence of a plugin by name (SPEC §4); 10 for unknown ones. */
 int config_default_precedence(const char *plugin);
+
+/* Split a refresh_command into words: whitespace separates them, double
+ * quotes group (and are removed); no other escapes. Returns 0 with a
+ * NULL-terminated *argv (free with config_free_argv), or -1 with err set
+ * (unbalanced quote, no words). */
+int config_split_command(const char *line, char ***argv, char *err, size_t errlen);
+void config_free_argv(char **argv);
+
+/* The folder a source's refresh_command writes into ({dir}):
+ * cache_dir/NAME/refresh. Caller frees. */
+char *config_refresh_dir(const struct config *cfg, const struct source_config *src);
 
 /* Turn "file:relative/path" into "file:///abs/dir/relative/path"; other
  * URLs are returned copied. Caller frees. */

@@ -10,8 +10,10 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "util.h"
 
 /* ------------------------------------------------------------- requests */
@@ -172,6 +174,11 @@ static char *url_for_message(const char *url)
 	curl_free(clean);
 	curl_url_cleanup(u);
 	return shown ? shown : xstrdup(url);
+}
+
+char *url_redacted(const char *url)
+{
+	return url_for_message(url);
 }
 
 /* The local path of a file: URL, percent-decoded; NULL when unparsable. */
@@ -423,6 +430,84 @@ static const char *redirect_refusal(enum url_scheme from, const char *to, bool s
 	return "not an http(s) URL";
 }
 
+/* Failures worth another attempt: the network or the server, not us. */
+static bool retryable_code(CURLcode cc)
+{
+	switch (cc) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool retryable_status(long status)
+{
+	return status == 408 || status == 429 || (status >= 500 && status <= 599);
+}
+
+static void sleep_ms(int64_t ms)
+{
+	struct timespec ts = {.tv_sec = (time_t)(ms / 1000),
+			      .tv_nsec = (long)(ms % 1000) * 1000000};
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* How long to wait before attempt number `attempt` + 1 (0 based): the
+ * server's Retry-After when it gave one, else the doubling backoff; never
+ * more than retry_after_max_ms. */
+static int64_t retry_wait_ms(const struct fetch_limits *lim, CURL *h, long status, int attempt)
+{
+	int64_t cap = lim->retry_after_max_ms > 0 ? lim->retry_after_max_ms : 0;
+	curl_off_t after = 0;
+	if ((status == 429 || status == 503) &&
+	    curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &after) == CURLE_OK && after > 0) {
+		if (after > cap / 1000)
+			return cap;
+		return (int64_t)after * 1000;
+	}
+	int64_t wait = lim->backoff_ms > 0 ? lim->backoff_ms : 0;
+	for (int i = 0; i < attempt && wait < cap; i++)
+		wait *= 2;
+	return wait < cap ? wait : cap;
+}
+
+/* One hop with its retries. Returns the last CURLcode; *status is the HTTP
+ * status of the last attempt (0 when none). */
+static CURLcode perform_with_retries(const struct fetch_limits *lim, CURL *h, struct transfer *t,
+				     bool web, const char *what, long *status)
+{
+	CURLcode cc = CURLE_OK;
+	for (int attempt = 0;; attempt++) {
+		transfer_reset(t);
+		*status = 0;
+		cc = curl_easy_perform(h);
+		if (web && cc == CURLE_OK)
+			curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
+		bool again = web && !t->too_large &&
+			     (cc != CURLE_OK ? retryable_code(cc) : retryable_status(*status));
+		if (!again || attempt >= lim->retries)
+			return cc;
+		int64_t wait = retry_wait_ms(lim, h, *status, attempt);
+		char why[64];
+		if (cc != CURLE_OK)
+			snprintf(why, sizeof why, "%s", curl_easy_strerror(cc));
+		else
+			snprintf(why, sizeof why, "HTTP %ld", *status);
+		log_msg(MF_LOG_INFO, lim->log_prefix,
+			"%s: %s: retrying in %.3g s (attempt %d of %d)", what, why,
+			(double)wait / 1000.0, attempt + 2, lim->retries + 1);
+		sleep_ms(wait);
+	}
+}
+
 int fetch_perform(const struct fetch_limits *lim, const struct mf_request *req, unsigned index,
 		  struct fetched_page *out, char *err, size_t errlen)
 {
@@ -471,7 +556,6 @@ int fetch_perform(const struct fetch_limits *lim, const struct mf_request *req, 
 			goto out;
 		seen_https = seen_https || scheme == SCHEME_HTTPS;
 
-		transfer_reset(&t);
 		curl_slist_free_all(headers);
 		bool headers_ok;
 		headers = hop_headers(lim, req, url, &headers_ok);
@@ -481,7 +565,7 @@ int fetch_perform(const struct fetch_limits *lim, const struct mf_request *req, 
 		}
 		curl_easy_setopt(h, CURLOPT_URL, url);
 		curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-		CURLcode cc = curl_easy_perform(h);
+		CURLcode cc = perform_with_retries(lim, h, &t, web, what, &status);
 		if (cc != CURLE_OK) {
 			describe_failure(&t, cc, scheme, url, what, lim, err, errlen);
 			goto out;
@@ -490,7 +574,6 @@ int fetch_perform(const struct fetch_limits *lim, const struct mf_request *req, 
 			status = 200; /* libcurl reports 0 for file: */
 			break;
 		}
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 		char *location = NULL;
 		if (is_redirect(status))
 			curl_easy_getinfo(h, CURLINFO_REDIRECT_URL, &location);
@@ -515,6 +598,10 @@ int fetch_perform(const struct fetch_limits *lim, const struct mf_request *req, 
 			free(shown);
 			shown = url_for_message(url);
 			continue;
+		}
+		if (status == 304) {
+			rc = FETCH_NOT_MODIFIED;
+			break;
 		}
 		if (status < 200 || status > 299) {
 			snprintf(err, errlen, "%s: HTTP %ld", what, status);
@@ -541,7 +628,8 @@ int fetch_perform(const struct fetch_limits *lim, const struct mf_request *req, 
 		.size = out->size,
 		.header = page_header,
 	};
-	rc = 0;
+	if (rc != FETCH_NOT_MODIFIED)
+		rc = 0;
 out:
 	if (h)
 		curl_easy_cleanup(h);
@@ -561,4 +649,26 @@ void fetched_page_free(struct fetched_page *p)
 	free(p->data);
 	free_headers(p->headers, p->n_headers);
 	*p = (struct fetched_page){0};
+}
+
+void fetched_page_make(struct fetched_page *p, unsigned index, char *url, long status, char *data,
+		       size_t size, struct http_header *headers, size_t n_headers)
+{
+	*p = (struct fetched_page){
+		.url = url,
+		.data = data,
+		.size = size,
+		.status = status,
+		.headers = headers,
+		.n_headers = n_headers,
+	};
+	p->page = (struct mf_page){
+		.struct_size = sizeof(struct mf_page),
+		.index = index,
+		.url = url,
+		.status = status,
+		.data = data,
+		.size = size,
+		.header = page_header,
+	};
 }

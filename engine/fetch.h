@@ -1,7 +1,8 @@
 /* The core's fetch service: performs the requests plugins plan, through
  * libcurl, for http(s) and file: URLs, with limits enforced while
- * receiving. The HTTP/cache service (TTL, conditional GET, retries,
- * last-good cache) grows behind this interface. */
+ * receiving, redirects checked hop by hop and retries with backoff. The
+ * cache side (TTL, conditional GET, last good data) is cache.h's and the
+ * runner's. */
 #ifndef MF_FETCH_H
 #define MF_FETCH_H
 
@@ -35,7 +36,18 @@ struct fetch_limits {
 	const char *ca_file;     /* NULL: system CAs */
 	const char *auth_origin; /* scheme://host[:port] of the configured URL */
 	bool offline;            /* refuse http(s) */
+	/* Retries on connection errors, timeouts, 408, 429 and 5xx: up to
+	 * `retries` more attempts, waiting backoff_ms, then twice as long each
+	 * time, or what Retry-After asks; no wait longer than
+	 * retry_after_max_ms. */
+	int retries;
+	int64_t backoff_ms;
+	int64_t retry_after_max_ms;
+	const char *log_prefix; /* the source instance, for retry messages; may be NULL */
 };
+
+/* fetch_perform's result for a 304 answer to a conditional request. */
+#define FETCH_NOT_MODIFIED 1
 
 /* A fetched page; page points into the other fields. */
 struct fetched_page {
@@ -49,12 +61,22 @@ struct fetched_page {
 };
 
 /* Perform req. Returns 0 with out filled for a 2xx (or file:) response;
- * otherwise -1 with a message in err naming the URL and what happened
+ * FETCH_NOT_MODIFIED with out filled (empty body, the response headers) for
+ * a 304; otherwise -1 with a message in err naming the URL and what happened
  * ("GET https://…: HTTP 503", "file:///x.json: No such file or directory",
  * "…: body larger than 268435456 bytes"). Auth headers never appear in err. */
 int fetch_perform(const struct fetch_limits *lim, const struct mf_request *req, unsigned index,
 		  struct fetched_page *out, char *err, size_t errlen);
 void fetched_page_free(struct fetched_page *p);
+
+/* Build a page from parts (a page read back from the cache). Takes
+ * ownership of url, data (NUL-terminated, size bytes) and the headers. */
+void fetched_page_make(struct fetched_page *p, unsigned index, char *url, long status, char *data,
+		       size_t size, struct http_header *headers, size_t n_headers);
+
+/* url without any user:password part, for messages and cache manifests.
+ * Caller frees. */
+char *url_redacted(const char *url);
 
 /* "scheme://host[:port]" of url, lowercase; NULL for file: or bad URLs.
  * Caller frees. */

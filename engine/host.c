@@ -1,6 +1,7 @@
 #include "mf_build_config.h"
 #include "host.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +36,11 @@ static const char *host_instance_name(struct mf_context *ctx)
 static void host_log(struct mf_context *ctx, enum mf_log_level level, const char *fmt, ...)
 {
 	va_list ap;
+	if (level <= MF_LOG_INFO) {
+		va_start(ap, fmt);
+		vsnprintf(ctx->last_log, sizeof ctx->last_log, fmt, ap);
+		va_end(ap);
+	}
 	va_start(ap, fmt);
 	log_vmsg(level, host_instance_name(ctx), fmt, ap);
 	va_end(ap);

@@ -19,6 +19,9 @@ struct mf_context {
 	void *sink_arg;
 	unsigned long emitted;  /* records accepted by the sink */
 	unsigned long rejected; /* records emitted without a usable id */
+	/* The last error, warning or info line the plugin logged: the reason
+	 * given when init reports MF_EDISABLED. */
+	char last_log[256];
 };
 
 /* The table every plugin receives. */

@@ -17,6 +17,7 @@
 #include <sys/prctl.h>
 #endif
 
+#include "cache.h"
 #include "fetch.h"
 #include "host.h"
 #include "log.h"
@@ -32,6 +33,9 @@
 #define RUNNER_REAP_POLL_MS 10
 
 /* ------------------------------------------------------------- the child */
+
+static void close_inherited_fds(int keep);
+static double now_seconds(void);
 
 static const char *status_word(int rc)
 {
@@ -49,7 +53,7 @@ static const char *status_word(int rc)
 	}
 }
 
-/* Records go into the stream as they are emitted (the writer flushes in
+/* Records go into a stream as they are emitted (the writer flushes in
  * chunks), so a child never holds more than what one page produced. The
  * host's emit has already dropped and counted records without an id. */
 static int child_sink_record(void *arg, struct mf_record *rec)
@@ -59,13 +63,282 @@ static int child_sink_record(void *arg, struct mf_record *rec)
 	return rc == 0 ? MF_OK : MF_ERROR;
 }
 
-/* Fetch and normalize page after page. Returns the source status and puts
- * the reason for a failure into msg. */
-static enum source_status run_pages(const struct config *cfg, const struct mf_plugin *plugin,
-				    const struct run_options *opts, struct mf_context *ctx,
-				    void *state, struct stream_writer *w, char *msg, size_t msglen)
+/* One source's run inside its child. */
+struct source_run {
+	const struct config *cfg;
+	const struct source_config *src;
+	const struct mf_plugin *plugin;
+	const struct run_options *opts;
+	struct mf_context ctx;
+	void *state;
+	struct stream_writer *out; /* the pipe to the parent */
+	struct cache cache;
+	char *options_hash;
+	bool usable;   /* the cache holds this source's last good data */
+	bool reusable; /* ... made by this very plugin version and options */
+	/* Validators of the first page just fetched (or renewed by a 304). */
+	char *etag;
+	char *last_modified;
+	/* The outcome, sent in the end frame. */
+	enum source_status status;
+	char message[2048];
+	char fetched_at[32];
+};
+
+static bool name_listed(char *const *names, size_t n, const char *name)
 {
-	char *origin = url_origin(ctx->url);
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(names[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* Send the records of a stored stream with status st; a damaged file makes
+ * the source fail instead. */
+static void send_stream(struct source_run *sr, const char *path, uint64_t count,
+			enum source_status st)
+{
+	char err[512];
+	if (cache_send_records(path, sr->out, count, err, sizeof err) != 0) {
+		sr->status = SOURCE_FAILED;
+		snprintf(sr->message, sizeof sr->message, "%s", err);
+		sr->fetched_at[0] = '\0';
+		return;
+	}
+	sr->status = st;
+}
+
+/* Serve the last good data: `cached` (why NULL) or `stale` because of why. */
+static void send_cached(struct source_run *sr, enum source_status st, const char *why)
+{
+	char *path = cache_file_path(&sr->cache, sr->cache.m.records_file);
+	snprintf(sr->fetched_at, sizeof sr->fetched_at, "%s", sr->cache.m.fetched_at);
+	if (why)
+		snprintf(sr->message, sizeof sr->message, "%s; using cache from %s", why,
+			 sr->cache.m.fetched_at);
+	else
+		sr->message[0] = '\0';
+	send_stream(sr, path, sr->cache.m.records, st);
+	free(path);
+}
+
+/* A refresh failed for `why`: the last good data if any, else failed. */
+static void fall_back(struct source_run *sr, const char *why)
+{
+	if (sr->usable) {
+		send_cached(sr, SOURCE_STALE, why);
+		return;
+	}
+	sr->status = SOURCE_FAILED;
+	sr->fetched_at[0] = '\0';
+	snprintf(sr->message, sizeof sr->message, "%s", why);
+}
+
+/* ------------------------------------------------------------- refresh_command */
+
+/* The last non-empty line of a command's output, for the message. */
+static void last_line(const struct strbuf *out, char *line, size_t len)
+{
+	const char *end = out->data ? out->data + out->len : NULL;
+	while (end && end > out->data && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
+		end--;
+	const char *start = end;
+	while (start && start > out->data && start[-1] != '\n')
+		start--;
+	int n = end ? (int)(end - start) : 0;
+	snprintf(line, len, "%.*s", n > 200 ? 200 : n, start ? start : "");
+}
+
+static void keep_output(struct strbuf *out, const char *chunk, size_t n)
+{
+	strbuf_append(out, chunk, n);
+	if (out->len > 65536) {
+		memmove(out->data, out->data + 32768, out->len - 32768);
+		out->len -= 32768;
+		out->data[out->len] = '\0';
+	}
+}
+
+/* Collect the command's output (its last 32 to 64 KiB) until it exits or
+ * its time is up. Returns true when the time limit was hit. */
+static bool watch_command(pid_t pid, int fd, double limit, struct strbuf *out, int *wstatus)
+{
+	double deadline = now_seconds() + limit;
+	bool eof = false;
+	char chunk[4096];
+	for (;;) {
+		pid_t p = waitpid(pid, wstatus, WNOHANG);
+		if (p == pid || (p < 0 && errno != EINTR)) {
+			if (p < 0)
+				*wstatus = 1 << 8;
+			/* What is already in the pipe, not what a grandchild
+			 * holding it open may still write. */
+			struct pollfd pf = {.fd = fd, .events = POLLIN};
+			for (int i = 0; !eof && i < 16 && poll(&pf, 1, 0) > 0; i++) {
+				ssize_t n = read(fd, chunk, sizeof chunk);
+				if (n <= 0)
+					break;
+				keep_output(out, chunk, (size_t)n);
+			}
+			return false;
+		}
+		double left = deadline - now_seconds();
+		if (left <= 0)
+			return true;
+		int ms = left > 0.1 ? 100 : (int)(left * 1000) + 1;
+		if (eof) {
+			struct timespec nap = {.tv_nsec = 10 * 1000000};
+			nanosleep(&nap, NULL);
+			continue;
+		}
+		struct pollfd pf = {.fd = fd, .events = POLLIN};
+		if (poll(&pf, 1, ms) <= 0)
+			continue;
+		ssize_t n = read(fd, chunk, sizeof chunk);
+		if (n > 0)
+			keep_output(out, chunk, (size_t)n);
+		else if (n == 0 || errno != EINTR)
+			eof = true;
+	}
+}
+
+_Noreturn static void exec_command(char **argv, int out_fd, const char *cwd, pid_t parent)
+{
+	setpgid(0, 0);
+#ifdef __linux__
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(126);
+#else
+	(void)parent;
+#endif
+	signal(SIGPIPE, SIG_DFL);
+	int null = open("/dev/null", O_RDONLY);
+	if (null >= 0 && null != 0) {
+		dup2(null, 0);
+		close(null);
+	}
+	dup2(out_fd, 1);
+	dup2(out_fd, 2);
+	/* Above all the pipe to the parent: the run waits for its EOF. */
+	close_inherited_fds(2);
+	if (cwd && chdir(cwd) != 0) {
+		dprintf(2, "cannot change to %s: %s\n", cwd, strerror(errno));
+		_exit(126);
+	}
+	execvp(argv[0], argv);
+	dprintf(2, "cannot run %s: %s\n", argv[0], strerror(errno));
+	_exit(127);
+}
+
+/* Run the source's refresh_command: no shell, {dir} replaced, stdin from
+ * /dev/null, output kept for the message, killed at refresh_time_limit.
+ * Returns 0, or -1 with why filled. */
+static int run_refresh_command(const struct source_run *sr, char *why, size_t whylen)
+{
+	char **argv = NULL;
+	char err[256];
+	if (config_split_command(sr->src->refresh_command, &argv, err, sizeof err) != 0) {
+		snprintf(why, whylen, "bad refresh_command: %s", err);
+		return -1;
+	}
+	char *dir = config_refresh_dir(sr->cfg, sr->src);
+	int rc = -1;
+	int p[2] = {-1, -1};
+	if (mkdir_p(dir) != 0) {
+		snprintf(why, whylen, "refresh command not run: cannot create %s: %s", dir,
+			 strerror(errno));
+		goto out;
+	}
+	for (size_t i = 0; argv[i]; i++) {
+		if (!strstr(argv[i], "{dir}"))
+			continue;
+		struct strbuf sb;
+		strbuf_init(&sb);
+		const char *s = argv[i];
+		for (const char *at; (at = strstr(s, "{dir}")); s = at + 5) {
+			strbuf_append(&sb, s, (size_t)(at - s));
+			strbuf_puts(&sb, dir);
+		}
+		strbuf_puts(&sb, s);
+		free(argv[i]);
+		argv[i] = strbuf_detach(&sb);
+	}
+	free(dir);
+	dir = NULL;
+	if (pipe2(p, O_CLOEXEC) != 0) {
+		snprintf(why, whylen, "refresh command not run: %s", strerror(errno));
+		goto out;
+	}
+	fflush(NULL);
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid < 0) {
+		snprintf(why, whylen, "refresh command not run: %s", strerror(errno));
+		goto out;
+	}
+	if (pid == 0)
+		exec_command(argv, p[1], sr->cfg->dir, parent);
+	close(p[1]);
+	p[1] = -1;
+	struct strbuf output;
+	strbuf_init(&output);
+	int wstatus = 0;
+	bool timed_out = watch_command(pid, p[0], sr->src->refresh_time_limit, &output, &wstatus);
+	if (timed_out) {
+		kill(-pid, SIGKILL);
+		kill(pid, SIGKILL);
+		while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
+			;
+	}
+	char line[256];
+	last_line(&output, line, sizeof line);
+	strbuf_free(&output);
+	if (timed_out)
+		snprintf(why, whylen, "refresh command %s killed after %g s time limit", argv[0],
+			 sr->src->refresh_time_limit);
+	else if (WIFSIGNALED(wstatus))
+		snprintf(why, whylen, "refresh command %s killed by signal %d%s%s", argv[0],
+			 WTERMSIG(wstatus), *line ? ": " : "", line);
+	else if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0)
+		snprintf(why, whylen, "refresh command %s failed with status %d%s%s", argv[0],
+			 WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1, *line ? ": " : "", line);
+	else
+		rc = 0;
+out:
+	if (p[0] >= 0)
+		close(p[0]);
+	if (p[1] >= 0)
+		close(p[1]);
+	free(dir);
+	config_free_argv(argv);
+	return rc;
+}
+
+/* ------------------------------------------------------------- fetching */
+
+static void take_validators(struct source_run *sr, const struct fetched_page *page)
+{
+	const char *etag = page->page.header(&page->page, "ETag");
+	const char *lm = page->page.header(&page->page, "Last-Modified");
+	if (etag) {
+		free(sr->etag);
+		sr->etag = xstrdup(etag);
+	}
+	if (lm) {
+		free(sr->last_modified);
+		sr->last_modified = xstrdup(lm);
+	}
+}
+
+/* Fetch every page the plugin plans into the build. The first request is
+ * conditional when `conditional`; a 304 to it sets *not_modified. Returns
+ * 0, or -1 with err filled. */
+static int fetch_pages(struct source_run *sr, struct cache_build *b, bool conditional,
+		       bool *not_modified, char *err, size_t errlen)
+{
+	const struct config *cfg = sr->cfg;
+	char *origin = url_origin(sr->ctx.url);
 	const struct fetch_limits lim = {
 		.connect_timeout_ms = cfg->connect_timeout_ms,
 		.transfer_timeout_ms = cfg->transfer_timeout_ms,
@@ -73,88 +346,309 @@ static enum source_status run_pages(const struct config *cfg, const struct mf_pl
 		.max_redirects = RUNNER_MAX_REDIRECTS,
 		.ca_file = cfg->ca_file,
 		.auth_origin = origin,
-		.offline = opts && opts->offline,
+		.offline = sr->opts->offline,
+		.retries = cfg->retries,
+		.backoff_ms = cfg->backoff_ms,
+		.retry_after_max_ms = (int64_t)(cfg->retry_after_max * 1000),
+		.log_prefix = sr->src->name,
 	};
-	enum source_status st = SOURCE_FAILED;
+	int rc = -1;
 	struct fetched_page page = {0};
 	bool have_page = false;
+	*not_modified = false;
 	for (unsigned index = 0;; index++) {
 		struct mf_request req;
 		request_init(&req);
-		int rc = plugin->fetch(&host_table, ctx, state, have_page ? &page.page : NULL,
-				       &req);
-		if (rc == MF_DONE) {
+		int prc = sr->plugin->fetch(&host_table, &sr->ctx, sr->state,
+					    have_page ? &page.page : NULL, &req);
+		if (prc == MF_DONE) {
 			request_clear(&req);
-			st = SOURCE_FRESH;
+			rc = 0;
 			break;
 		}
-		if (rc != MF_OK || !req.url) {
-			snprintf(msg, msglen, "plugin could not plan page %u: %s", index + 1,
-				 rc != MF_OK ? status_word(rc) : "no URL given");
+		if (prc != MF_OK || !req.url) {
+			snprintf(err, errlen, "plugin could not plan page %u: %s", index + 1,
+				 prc != MF_OK ? status_word(prc) : "no URL given");
 			request_clear(&req);
 			break;
 		}
 		if (cfg->max_pages > 0 && index >= (uint64_t)cfg->max_pages) {
-			snprintf(msg, msglen, "more than %lld pages", (long long)cfg->max_pages);
+			snprintf(err, errlen, "more than %lld pages", (long long)cfg->max_pages);
 			request_clear(&req);
 			break;
 		}
+		bool cond = index == 0 && conditional;
+		if (cond && sr->cache.m.etag)
+			request_add_header(&req, "If-None-Match", sr->cache.m.etag, false);
+		if (cond && sr->cache.m.last_modified)
+			request_add_header(&req, "If-Modified-Since", sr->cache.m.last_modified,
+					   false);
 		struct fetched_page next;
-		rc = fetch_perform(&lim, &req, index, &next, msg, msglen);
+		int frc = fetch_perform(&lim, &req, index, &next, err, errlen);
 		request_clear(&req);
-		if (rc != 0)
+		if (frc == FETCH_NOT_MODIFIED) {
+			if (cond) {
+				take_validators(sr, &next);
+				*not_modified = true;
+				rc = 0;
+			} else {
+				char *shown = url_redacted(next.url);
+				snprintf(err, errlen,
+					 "GET %s: HTTP 304 to a request that was not conditional",
+					 shown);
+				free(shown);
+			}
+			fetched_page_free(&next);
 			break;
+		}
+		if (frc != 0)
+			break;
+		if (index == 0)
+			take_validators(sr, &next);
+		int arc = cache_build_add_page(b, &next, err, errlen);
 		/* The previous page stays alive until the next one is in, because
-		 * fetch plans from it. */
+		 * fetch plans from it; older ones live on disk only. */
 		fetched_page_free(&page);
 		page = next;
 		have_page = true;
-		rc = plugin->normalize(&host_table, ctx, state, &page.page);
-		if (stream_writer_flush(w) != 0) {
-			snprintf(msg, msglen, "writing the record stream: %s", strerror(w->error));
+		if (arc != 0)
 			break;
-		}
-		if (rc != MF_OK) {
-			snprintf(msg, msglen, "normalizing page %u (%s) failed: %s", index + 1,
-				 page.url, status_word(rc));
-			break;
-		}
 	}
 	fetched_page_free(&page);
 	free(origin);
-	return st;
+	return rc;
+}
+
+/* Normalize the build's pages, one at a time from disk, into its record
+ * stream file. Returns the record count, or -1 with err filled. */
+static int64_t normalize_pages(struct source_run *sr, struct cache_build *b, char *err,
+			       size_t errlen)
+{
+	int fd = cache_build_open_stream(b, err, errlen);
+	if (fd < 0)
+		return -1;
+	struct stream_writer w;
+	stream_writer_init(&w, fd);
+	sr->ctx.sink_arg = &w;
+	int64_t count = -1;
+	size_t i = 0;
+	for (; i < b->n_pages; i++) {
+		struct fetched_page page;
+		if (cache_build_read_page(b, i, &page, err, errlen) != 0)
+			break;
+		int rc = sr->plugin->normalize(&host_table, &sr->ctx, sr->state, &page.page);
+		if (stream_writer_flush(&w) != 0) {
+			snprintf(err, errlen, "writing %s: %s", b->stream_path, strerror(w.error));
+			fetched_page_free(&page);
+			break;
+		}
+		if (rc != MF_OK) {
+			snprintf(err, errlen, "normalizing page %zu (%s) failed: %s", i + 1,
+				 page.url, status_word(rc));
+			fetched_page_free(&page);
+			break;
+		}
+		fetched_page_free(&page);
+	}
+	/* The stored stream carries no time or message, so that the same
+	 * records always make the same file (and content name). */
+	if (i == b->n_pages) {
+		if (stream_write_end(&w, SOURCE_FRESH, "", "") == 0)
+			count = w.records;
+		else
+			snprintf(err, errlen, "writing %s: %s", b->stream_path, strerror(w.error));
+	}
+	sr->ctx.sink_arg = NULL;
+	stream_writer_free(&w);
+	if (close(fd) != 0 && count >= 0) {
+		snprintf(err, errlen, "writing %s: %s", b->stream_path, strerror(errno));
+		count = -1;
+	}
+	return count;
+}
+
+/* The shrink guard: a payload with far fewer records than the last good
+ * one of the same URL and options is refused unless accepted for this run. */
+static bool shrink_refused(struct source_run *sr, uint64_t count, char *why, size_t whylen)
+{
+	const struct cache_manifest *m = &sr->cache.m;
+	if (!sr->usable || strcmp(m->options_hash, sr->options_hash) != 0)
+		return false;
+	if ((double)count >= sr->src->shrink_ratio * (double)m->records)
+		return false;
+	if (name_listed(sr->opts->accept_shrink, sr->opts->n_accept_shrink, sr->src->name)) {
+		log_msg(MF_LOG_WARNING, sr->src->name,
+			"%llu records where the last good payload had %llu: accepted "
+			"(--accept-shrink)",
+			(unsigned long long)count, (unsigned long long)m->records);
+		return false;
+	}
+	snprintf(why, whylen,
+		 "shrink guard: the new payload has %llu records, fewer than %g of the last "
+		 "good %llu: refused (accept it once with --accept-shrink %s)",
+		 (unsigned long long)count, sr->src->shrink_ratio, (unsigned long long)m->records,
+		 sr->src->name);
+	return true;
+}
+
+/* The data of a refresh was sent: fresh as of now, or stale because of
+ * note (a refresh command that failed or was not run). */
+static void settle_refresh(struct source_run *sr, const char *note, const char *now)
+{
+	if (sr->status == SOURCE_FAILED)
+		return;
+	if (*note) {
+		sr->status = SOURCE_STALE;
+		snprintf(sr->message, sizeof sr->message, "%s; using the data as it is", note);
+		return;
+	}
+	snprintf(sr->fetched_at, sizeof sr->fetched_at, "%s", now);
+}
+
+/* Fetch the source now (past its TTL, forced, or named by --only). */
+static void refresh(struct source_run *sr)
+{
+	const struct run_options *opts = sr->opts;
+	char now[32];
+	char note[1024] = ""; /* a reason the data is stale even if it is read */
+	char err[1024] = "";
+	char why[2048];
+	if (sr->src->refresh_command) {
+		if (opts->offline)
+			snprintf(note, sizeof note, "offline: refresh command not run");
+		else if (run_refresh_command(sr, note, sizeof note) != 0)
+			log_msg(MF_LOG_WARNING, sr->src->name, "%s", note);
+	}
+
+	struct cache_build b;
+	if (cache_build_begin(&b, &sr->cache, opts->dry_run, err, sizeof err) != 0) {
+		fall_back(sr, err);
+		return;
+	}
+	bool conditional = sr->reusable && (sr->cache.m.etag || sr->cache.m.last_modified);
+	bool not_modified = false;
+	if (fetch_pages(sr, &b, conditional, &not_modified, err, sizeof err) != 0) {
+		snprintf(why, sizeof why, "%s%s%s", note, *note ? "; " : "", err);
+		fall_back(sr, why);
+		goto out;
+	}
+	utc_now_iso(now, sizeof now);
+	/* After a failed refresh command nothing is renewed or committed: the
+	 * cache keeps its date, so the next run tries the command again. */
+	bool keep = !*note && !opts->dry_run && sr->cache.dir;
+	bool unchanged = not_modified;
+	if (!unchanged) {
+		cache_build_seal(&b);
+		/* Normalize once: the same payload, plugin version and options
+		 * made the cached records. */
+		unchanged = sr->reusable && strcmp(b.sha256, sr->cache.m.sha256) == 0;
+	}
+	if (unchanged) {
+		if (keep && cache_renew(&sr->cache, now, sr->etag, sr->last_modified, err,
+					sizeof err) != 0)
+			log_msg(MF_LOG_WARNING, sr->src->name, "cannot renew the cache: %s", err);
+		send_cached(sr, SOURCE_FRESH, NULL);
+		settle_refresh(sr, note, now);
+		goto out;
+	}
+	int64_t count = normalize_pages(sr, &b, err, sizeof err);
+	if (count < 0) {
+		snprintf(why, sizeof why, "%s%s%s", note, *note ? "; " : "", err);
+		fall_back(sr, why);
+		goto out;
+	}
+	if (shrink_refused(sr, (uint64_t)count, err, sizeof err)) {
+		fall_back(sr, err);
+		goto out;
+	}
+	if (keep) {
+		const struct cache_meta meta = {
+			.url = sr->ctx.url,
+			.fetched_at = now,
+			.etag = sr->etag,
+			.last_modified = sr->last_modified,
+			.records = (uint64_t)count,
+			.plugin = sr->plugin->name,
+			.plugin_version = sr->plugin->version,
+			.options_hash = sr->options_hash,
+		};
+		if (cache_build_commit(&sr->cache, &b, &meta, err, sizeof err) != 0)
+			log_msg(MF_LOG_WARNING, sr->src->name, "cannot update the cache: %s", err);
+	}
+	sr->message[0] = '\0';
+	sr->fetched_at[0] = '\0';
+	send_stream(sr, b.stream_path, (uint64_t)count, SOURCE_FRESH);
+	settle_refresh(sr, note, now);
+out:
+	cache_build_free(&b);
+}
+
+/* What the run does with the source: TTL, --force-refresh and --only. */
+static void serve(struct source_run *sr)
+{
+	const struct run_options *opts = sr->opts;
+	double age = cache_age_seconds(&sr->cache);
+	bool within_ttl = sr->reusable && age >= 0 && age < sr->src->ttl_hours * 3600;
+	if (opts->n_only > 0 && !name_listed(opts->only, opts->n_only, sr->src->name)) {
+		/* --only names other sources: this one comes from its cache. */
+		if (within_ttl)
+			send_cached(sr, SOURCE_CACHED, NULL);
+		else
+			fall_back(sr, sr->usable ? "not refreshed: --only names other sources"
+						 : "no cache, and --only names other sources");
+		return;
+	}
+	if (within_ttl && !opts->force_refresh && opts->n_only == 0) {
+		send_cached(sr, SOURCE_CACHED, NULL);
+		return;
+	}
+	refresh(sr);
 }
 
 int runner_source_main(const struct config *cfg, const struct source_config *src,
 		       const struct mf_plugin *plugin, const struct run_options *opts, int fd)
 {
+	static const struct run_options no_options = {0};
 	struct stream_writer w;
 	stream_writer_init(&w, fd);
-	struct mf_context ctx;
-	context_init(&ctx, cfg, src, plugin, child_sink_record, &w);
+	struct source_run sr = {
+		.cfg = cfg,
+		.src = src,
+		.plugin = plugin,
+		.opts = opts ? opts : &no_options,
+		.out = &w,
+		.status = SOURCE_FAILED,
+	};
+	context_init(&sr.ctx, cfg, src, plugin, child_sink_record, NULL);
 
-	char msg[1024] = "";
-	char fetched_at[32] = "";
-	enum source_status st = SOURCE_FAILED;
-	void *state = NULL;
-	int rc = plugin->init ? plugin->init(&host_table, &ctx, &state) : MF_OK;
+	char why[512];
+	cache_open(&sr.cache, cfg->cache_dir, src->name, why, sizeof why);
+	if (*why)
+		log_msg(MF_LOG_WARNING, src->name, "ignoring a damaged cache: %s", why);
+	sr.options_hash = cache_options_hash(src, plugin);
+	sr.usable = cache_usable(&sr.cache, sr.ctx.url, plugin);
+	sr.reusable = cache_reusable(&sr.cache, sr.ctx.url, plugin, sr.options_hash);
+
+	int rc = plugin->init ? plugin->init(&host_table, &sr.ctx, &sr.state) : MF_OK;
 	if (rc == MF_EDISABLED) {
-		st = SOURCE_DISABLED;
-		snprintf(msg, sizeof msg, "disabled by the plugin");
+		sr.status = SOURCE_DISABLED;
+		snprintf(sr.message, sizeof sr.message, "%s",
+			 *sr.ctx.last_log ? sr.ctx.last_log : "disabled by the plugin");
 	} else if (rc != MF_OK) {
-		snprintf(msg, sizeof msg, "plugin init failed: %s", status_word(rc));
+		snprintf(why, sizeof why, "plugin init failed: %s", status_word(rc));
+		fall_back(&sr, why);
 	} else {
-		st = run_pages(cfg, plugin, opts, &ctx, state, &w, msg, sizeof msg);
+		serve(&sr);
 		if (plugin->fini)
-			plugin->fini(&host_table, &ctx, state);
+			plugin->fini(&host_table, &sr.ctx, sr.state);
 	}
-	if (st == SOURCE_FRESH) {
-		utc_now_iso(fetched_at, sizeof fetched_at);
-		msg[0] = '\0';
-	}
-	stream_write_end(&w, st, fetched_at, msg);
+	stream_write_end(&w, sr.status, sr.fetched_at, sr.message);
 	int werr = stream_writer_flush(&w) != 0 || w.error != 0;
 	stream_writer_free(&w);
+	cache_close(&sr.cache);
+	free(sr.options_hash);
+	free(sr.etag);
+	free(sr.last_modified);
 	return werr ? 1 : 0;
 }
 
@@ -171,6 +665,7 @@ struct child {
 	int wstatus;
 	bool timed_out;
 	bool too_big;
+	bool stream_ok; /* a complete stream came: the child decided the status */
 };
 
 static double now_seconds(void)
@@ -238,8 +733,33 @@ static char *nonempty_or_null(char *s)
 	return s;
 }
 
+/* A child that died without a word (crash, time limit, broken stream):
+ * the source's last good records, read here, make it stale instead of
+ * failed (SPEC §2). */
+static void fall_back_in_parent(const struct config *cfg, struct source_result *r)
+{
+	const struct source_config *src = r->source;
+	const char *url = src->url ? src->url : r->plugin ? r->plugin->default_url : NULL;
+	if (!cfg->cache_dir || !r->plugin || !url)
+		return;
+	struct cache c;
+	char why[512];
+	cache_open(&c, cfg->cache_dir, src->name, why, sizeof why);
+	if (cache_usable(&c, url, r->plugin) &&
+	    cache_load_records(&c, &r->records, why, sizeof why) == 0) {
+		char *message = xasprintf("%s; using cache from %s", r->message, c.m.fetched_at);
+		free(r->message);
+		r->message = message;
+		free(r->fetched_at);
+		r->fetched_at = xstrdup(c.m.fetched_at);
+		r->status = SOURCE_STALE;
+	}
+	cache_close(&c);
+}
+
 /* Turn a finished child's exit status and bytes into its result. */
-static void settle_child(struct child *c, struct source_result *r, double limit)
+static void settle_child(const struct config *cfg, struct child *c, struct source_result *r,
+			 double limit)
 {
 	r->seconds = now_seconds() - c->started;
 	if (c->timed_out) {
@@ -261,6 +781,7 @@ static void settle_child(struct child *c, struct source_result *r, double limit)
 		    0) {
 			set_failed(r, xasprintf("broken record stream: %s", err));
 		} else {
+			c->stream_ok = true;
 			r->status = end.status;
 			r->fetched_at = nonempty_or_null(end.fetched_at);
 			r->message = nonempty_or_null(end.message);
@@ -272,6 +793,13 @@ static void settle_child(struct child *c, struct source_result *r, double limit)
 		stream_end_free(&end);
 	}
 	strbuf_free(&c->buf);
+	/* A child that ended its stream already decided; one that did not
+	 * might still have a cache to fall back on. */
+	if (!c->stream_ok) {
+		/* Its half-built payload goes; the cache itself is whole. */
+		cache_remove_build(cfg->cache_dir, r->source->name, (long)c->pid);
+		fall_back_in_parent(cfg, r);
+	}
 }
 
 /* Read what a child has sent so far, without blocking. */
@@ -466,7 +994,7 @@ int runner_run(const struct config *cfg, const struct loaded_plugin *plugins,
 				k++;
 				continue;
 			}
-			settle_child(c, &results[c->index], src->time_limit);
+			settle_child(cfg, c, &results[c->index], src->time_limit);
 			running[k] = running[--n_running];
 		}
 	}

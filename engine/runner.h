@@ -38,9 +38,12 @@ struct source_result {
 int runner_run(const struct config *cfg, const struct loaded_plugin *plugins,
 	       const struct run_options *opts, struct source_result *results);
 
-/* The body of a source's child: init, fetch page by page, normalize, and
- * write the framed stream (records then the end frame) to fd. Returns the
- * exit code for the child. Exposed for tests. */
+/* The body of a source's child: init, then from the cache (SPEC §9) either
+ * the cached records (within ttl_hours), or a refresh: refresh_command,
+ * pages fetched to disk (conditional first request), normalize unless the
+ * payload is unchanged, shrink guard, commit, falling back to the last good
+ * data on failure. Writes the framed stream (records then the end frame) to
+ * fd. Returns the exit code for the child. Exposed for tests. */
 int runner_source_main(const struct config *cfg, const struct source_config *src,
 		       const struct mf_plugin *plugin, const struct run_options *opts, int fd);
 

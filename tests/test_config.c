@@ -193,6 +193,9 @@ static void test_defaults_without_core(void)
 	CU_ASSERT_EQUAL(cfg->max_body_bytes, 256 * 1024 * 1024);
 	CU_ASSERT_EQUAL(cfg->max_pages, 1000);
 	CU_ASSERT_PTR_NULL(cfg->ca_file);
+	CU_ASSERT_EQUAL(cfg->retries, 3);
+	CU_ASSERT_EQUAL(cfg->backoff_ms, 1000);
+	CU_ASSERT(near(cfg->retry_after_max, 60));
 	CU_ASSERT_PTR_NULL(cfg->mapper_overrides);
 	CU_ASSERT_FALSE(cfg->mapper_overrides_set);
 	CU_ASSERT_EQUAL(cfg->n_providers, 0);
@@ -204,6 +207,9 @@ static void test_defaults_without_core(void)
 	CU_ASSERT(near(src->ttl_hours, 24));
 	CU_ASSERT(near(src->shrink_ratio, 0.5));
 	CU_ASSERT(near(src->time_limit, 600));
+	CU_ASSERT_PTR_NULL(src->refresh_command);
+	CU_ASSERT(near(src->refresh_time_limit, 300));
+	CU_ASSERT_PTR_NULL(src->path);
 	CU_ASSERT_EQUAL(src->line, 1);
 	unload(&l);
 }
@@ -470,6 +476,113 @@ static void test_bad_values(void)
 	CU_ASSERT_TRUE(l.cfg->sources[0].enabled);
 	CU_ASSERT_STRING_EQUAL(l.cfg->sources[0].plugin, "a");
 	unload(&l);
+}
+
+/* The keys of the HTTP and cache service. */
+static void test_fetch_keys(void)
+{
+	struct loaded l;
+	load(&l, "[core]\nretries = 0\nbackoff_ms = 250\nretry_after_max = 1.5\n"
+		 "[source arena]\nrefresh_command = git -C \"{dir}/my repo\" pull\n"
+		 "refresh_time_limit = 45\npath = {dir}/leaderboard text.json\n"
+		 "[source local]\npath = data/over lay.json\n"
+		 "[core]\n");
+	/* (the second [core] is only there to be refused: keys above stand) */
+	CU_ASSERT(count_is(&l.errs, 1));
+	const struct config *cfg = l.cfg;
+	CU_ASSERT_EQUAL(cfg->retries, 0);
+	CU_ASSERT_EQUAL(cfg->backoff_ms, 250);
+	CU_ASSERT(near(cfg->retry_after_max, 1.5));
+	CU_ASSERT_EQUAL_FATAL(cfg->n_sources, 2);
+	const struct source_config *arena = &cfg->sources[0];
+	CU_ASSERT_STRING_EQUAL(arena->refresh_command, "git -C \"{dir}/my repo\" pull");
+	CU_ASSERT(near(arena->refresh_time_limit, 45));
+	/* {dir} is cache_dir/NAME/refresh; the URL is the path's, encoded. */
+	CU_ASSERT_STRING_EQUAL(arena->path,
+			       "/var/cache/modelfuse/arena/refresh/leaderboard text.json");
+	CU_ASSERT_STRING_EQUAL(arena->url,
+			       "file:///var/cache/modelfuse/arena/refresh/leaderboard%20text.json");
+	char *dir = config_refresh_dir(cfg, arena);
+	CU_ASSERT_STRING_EQUAL(dir, "/var/cache/modelfuse/arena/refresh");
+	free(dir);
+	/* A relative path is the config folder's. */
+	char *want = xasprintf("%s/data/over lay.json", l.dir);
+	CU_ASSERT_STRING_EQUAL(cfg->sources[1].path, want);
+	free(want);
+	CU_ASSERT(str_starts_with(cfg->sources[1].url, "file:///"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(cfg->sources[1].url, "/data/over%20lay.json"));
+	unload(&l);
+
+	/* {dir} follows a cache_dir set after the source. */
+	load(&l, "[source arena]\npath = {dir}/x.json\n[core]\ncache_dir = c\n");
+	CU_ASSERT(count_is(&l.errs, 0));
+	want = xasprintf("%s/c/arena/refresh/x.json", l.dir);
+	CU_ASSERT_STRING_EQUAL(l.cfg->sources[0].path, want);
+	free(want);
+	unload(&l);
+
+	load(&l, "[core]\n"
+		 "retries = -1\n"                /* 2 */
+		 "backoff_ms = 1.5\n"            /* 3 */
+		 "retry_after_max = soon\n"      /* 4 */
+		 "[source a]\n"                  /* 5 */
+		 "url = https://example.com/\n"  /* 6 */
+		 "path = a.json\n"               /* 7 */
+		 "refresh_command = say \"hi\n" /* 8 */
+		 "refresh_time_limit = 0\n"      /* 9 */
+		 "[source b]\n"                  /* 10 */
+		 "path = b.json\n"               /* 11 */
+		 "url = https://example.com/\n"  /* 12 */
+		 "refresh_command = \"\"\n");  /* 13: an empty word is a word */
+	CU_ASSERT(has_error(&l, &l.errs, 2, "'-1' for retries", "from 0 to 100"));
+	CU_ASSERT(has_error(&l, &l.errs, 3, "'1.5' for backoff_ms", "milliseconds"));
+	CU_ASSERT(has_error(&l, &l.errs, 4, "'soon' for retry_after_max", "seconds"));
+	CU_ASSERT(has_error(&l, &l.errs, 7, "'path' and 'url' cannot both be set in [source a]",
+			    "url at line 6"));
+	CU_ASSERT(has_error(&l, &l.errs, 8, "bad refresh_command in [source a]",
+			    "a double quote is not closed"));
+	CU_ASSERT(has_error(&l, &l.errs, 9, "'0' for refresh_time_limit", NULL));
+	CU_ASSERT(has_error(&l, &l.errs, 12, "'url' and 'path' cannot both be set in [source b]",
+			    "path at line 11"));
+	CU_ASSERT(count_is(&l.errs, 7));
+	CU_ASSERT_EQUAL(l.cfg->retries, 3);
+	unload(&l);
+}
+
+static void test_split_command(void)
+{
+	static const struct {
+		const char *line;
+		const char *words; /* joined with '|'; NULL: refused */
+	} cases[] = {
+		{"git pull", "git|pull"},
+		{"  sh   -c  \"a  b\"  ", "sh|-c|a  b"},
+		{"cp \"{dir}/x y\"z w", "cp|{dir}/x yz|w"},
+		{"tool \"\" end", "tool||end"},
+		{"a\tb", "a|b"},
+		{"bad \"quote", NULL},
+		{"   ", NULL},
+		{"", NULL},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char **argv = NULL;
+		char err[128] = "";
+		int rc = config_split_command(cases[i].line, &argv, err, sizeof err);
+		if (!cases[i].words) {
+			CU_ASSERT_EQUAL(rc, -1);
+			CU_ASSERT_PTR_NULL(argv);
+			CU_ASSERT(err[0] != '\0');
+			continue;
+		}
+		CU_ASSERT_EQUAL_FATAL(rc, 0);
+		struct strbuf sb;
+		strbuf_init(&sb);
+		for (size_t k = 0; argv[k]; k++)
+			strbuf_printf(&sb, "%s%s", k ? "|" : "", argv[k]);
+		CU_ASSERT_STRING_EQUAL(sb.data ? sb.data : "", cases[i].words);
+		strbuf_free(&sb);
+		config_free_argv(argv);
+	}
 }
 
 static void test_good_value_spellings(void)
@@ -855,6 +968,8 @@ static const struct tu_test tests[] = {
 	{"unknown keys", test_unknown_core_key},
 	{"bad int, bool and real values", test_bad_values},
 	{"accepted value spellings", test_good_value_spellings},
+	{"fetch and refresh keys", test_fetch_keys},
+	{"refresh_command words", test_split_command},
 	{"duplicate key", test_duplicate_key},
 	{"duplicate section", test_duplicate_section},
 	{"bad section name", test_bad_section_name},
