@@ -2,6 +2,7 @@
 #include "merge.h"
 
 #include <fnmatch.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -58,10 +59,48 @@ bool merge_field_is_offering_level(enum mf_field field)
 	case MF_FIELD_PROVIDER:
 	case MF_FIELD_CALLABLE:
 	case MF_FIELD_SOURCE_KEY:
+	case MF_FIELD_BASE_ID:
+	case MF_FIELD_SERVING_SUFFIX:
+	case MF_FIELD_MOVING_POINTER:
+	case MF_FIELD_ALIAS_TARGET:
+	case MF_FIELD_STATUS:
+	case MF_FIELD_VERSION:
+	case MF_FIELD_SUPPORTED_PARAMETERS:
+	case MF_FIELD_EXPIRATION_DATE:
+	case MF_FIELD_DEPRECATION_DATE:
 		return true;
 	default:
 		return false;
 	}
+}
+
+bool merge_field_is_control(enum mf_field field)
+{
+	return field == MF_FIELD_REMOVE || field == MF_FIELD_REPLACE || field == MF_FIELD_PINNED;
+}
+
+enum mf_field merge_field_by_name(const char *name)
+{
+	if (!name)
+		return 0;
+	if (strcmp(name, "modalities.input") == 0)
+		return MF_FIELD_INPUT_MODALITIES;
+	if (strcmp(name, "modalities.output") == 0)
+		return MF_FIELD_OUTPUT_MODALITIES;
+	for (int fi = 1; fi < MF_FIELD_COUNT; fi++) {
+		const struct field_info *info = field_info((enum mf_field)fi);
+		if (info && strcmp(info->name, name) == 0)
+			return (enum mf_field)fi;
+	}
+	return 0;
+}
+
+double merge_rank_score(int64_t rank)
+{
+	if (rank < 1)
+		return 0;
+	double score = 100.0 - (double)(rank - 1) * MERGE_RANK_STEP;
+	return score < MERGE_RANK_FLOOR ? MERGE_RANK_FLOOR : score;
 }
 
 static bool field_is_union(enum mf_field field)
@@ -70,9 +109,20 @@ static bool field_is_union(enum mf_field field)
 	       field == MF_FIELD_INPUT_MODALITIES || field == MF_FIELD_OUTPUT_MODALITIES;
 }
 
+/* Does the record's control list (PINNED or REPLACE) name field f? */
+static bool names_field(const struct mf_record *rec, enum mf_field control, enum mf_field f)
+{
+	const struct strlist *l = record_get_list(rec, control);
+	for (size_t i = 0; l && i < l->count; i++)
+		if (merge_field_by_name(l->items[i]) == f)
+			return true;
+	return false;
+}
+
 /* Union list: instances from the lowest priority to the highest, each
  * instance's records in their own order, exact duplicates dropped (by
- * record_list_add). Provenance goes to the highest contributor. */
+ * record_list_add). A record that replaces the field starts the list
+ * anew. Provenance goes to the highest contributor. */
 static void merge_union(struct mf_record *dst, const char **prov, const struct contrib *items,
 			size_t n, enum mf_field f)
 {
@@ -82,9 +132,12 @@ static void merge_union(struct mf_record *dst, const char **prov, const struct c
 		while (start > 0 && items[start - 1].src == items[end - 1].src)
 			start--;
 		for (size_t i = start; i < end; i++) {
-			const struct strlist *l = record_get_list(items[i].e->rec, f);
+			const struct mf_record *rec = items[i].e->rec;
+			const struct strlist *l = record_get_list(rec, f);
 			if (!l)
 				continue;
+			if (names_field(rec, MF_FIELD_REPLACE, f))
+				record_unset(dst, f);
 			/* An explicitly empty list still counts as known. */
 			dst->fields[f].set = true;
 			for (size_t k = 0; k < l->count; k++)
@@ -128,8 +181,20 @@ static void merge_fields(struct mf_record *dst, const char **prov, const struct 
 	for (int fi = 1; fi < MF_FIELD_COUNT; fi++) {
 		enum mf_field f = (enum mf_field)fi;
 		const struct field_info *info = field_info(f);
-		if (!info || (model_level && merge_field_is_offering_level(f)))
+		if (!info || merge_field_is_control(f) ||
+		    (model_level && merge_field_is_offering_level(f)))
 			continue;
+		/* A pinned value beats every precedence. */
+		size_t pinned = n;
+		for (size_t i = 0; i < n && pinned == n; i++)
+			if (items[i].e->rec->fields[f].set &&
+			    names_field(items[i].e->rec, MF_FIELD_PINNED, f))
+				pinned = i;
+		if (pinned < n) {
+			record_copy_field(dst, items[pinned].e->rec, f);
+			prov[f] = items[pinned].src->name;
+			continue;
+		}
 		if (field_is_union(f)) {
 			merge_union(dst, prov, items, n, f);
 			continue;
@@ -144,6 +209,41 @@ static void merge_fields(struct mf_record *dst, const char **prov, const struct 
 				prov[f] = items[i].src->name;
 				break;
 			}
+		}
+	}
+}
+
+/* Take value out of the list field f of rec (exact bytes). */
+static void list_remove(struct mf_record *rec, enum mf_field f, const char *value)
+{
+	const struct field_info *info = field_info(f);
+	if (!info || info->type != MF_TYPE_LIST || !rec->fields[f].set)
+		return;
+	struct strlist *l = &rec->fields[f].u.list;
+	size_t kept = 0;
+	for (size_t i = 0; i < l->count; i++) {
+		if (strcmp(l->items[i], value) == 0)
+			free(l->items[i]);
+		else
+			l->items[kept++] = l->items[i];
+	}
+	l->count = kept;
+}
+
+/* Apply every "field:value" of the REMOVE lists of items to rec. */
+static void apply_removes(struct mf_record *rec, const struct contrib *items, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct strlist *l = record_get_list(items[i].e->rec, MF_FIELD_REMOVE);
+		for (size_t k = 0; l && k < l->count; k++) {
+			const char *colon = strchr(l->items[k], ':');
+			if (!colon)
+				continue;
+			char *name = xstrndup(l->items[k], (size_t)(colon - l->items[k]));
+			enum mf_field f = merge_field_by_name(name);
+			free(name);
+			if (f)
+				list_remove(rec, f, colon + 1);
 		}
 	}
 }
@@ -188,8 +288,10 @@ static void build_offerings(struct catalog_model *m, const struct contrib *items
 		o->merged = record_new(MF_RECORD_OFFERING, o->native_id);
 		merge_fields(o->merged, o->provenance, items + start, end - start, false);
 		record_set_string(o->merged, MF_FIELD_PROVIDER, o->provider);
-		for (size_t i = start; i < end; i++)
+		for (size_t i = start; i < end; i++) {
 			add_unique(&o->sources, &o->n_sources, items[i].src->name);
+			o->first_party = o->first_party || items[i].e->first_party;
+		}
 		start = end;
 	}
 }
@@ -210,12 +312,6 @@ static bool offering_has_data(const struct catalog_offering *o)
 	int64_t ctx = 0;
 	record_get_int(o->merged, MF_FIELD_CONTEXT_TOKENS, &ctx);
 	return (price && price->count > 0) || ctx > 0;
-}
-
-static bool is_makers_offering(const struct catalog_offering *o, const char *maker)
-{
-	const char *known = mapper_maker_of(o->provider);
-	return strcasecmp(o->provider, maker) == 0 || (known && strcmp(known, maker) == 0);
 }
 
 struct priced {
@@ -242,7 +338,7 @@ static ssize_t choose_price_from(const struct catalog_model *m)
 	for (size_t i = 0; i < m->n_offerings; i++) {
 		const struct catalog_offering *o = &m->offerings[i];
 		double b;
-		if (!is_makers_offering(o, m->maker) || !offering_has_data(o))
+		if (!o->first_party || !offering_has_data(o))
 			continue;
 		if (offering_blended(o, &b))
 			return (ssize_t)i;
@@ -344,6 +440,11 @@ static bool build_model(struct catalog_model *m, struct contrib *items, size_t n
 	build_offerings(m, offers, n_offers);
 	free(offers);
 
+	/* An overlay's removals hold for the model and every offering. */
+	apply_removes(m->merged, items, n);
+	for (size_t i = 0; i < m->n_offerings; i++)
+		apply_removes(m->offerings[i].merged, items, n);
+
 	/* Price and limits come whole from one offering (SPEC §6). */
 	m->price_from = choose_price_from(m);
 	if (m->price_from >= 0) {
@@ -371,8 +472,47 @@ static bool build_model(struct catalog_model *m, struct contrib *items, size_t n
 		qsort(callable, n_callable, sizeof *callable, str_qsort);
 	m->callable_via.items = callable;
 	m->callable_via.count = n_callable;
-	m->popularity_score = 0; /* computed by the derive stage (later issue) */
 	return true;
+}
+
+static int int64_qsort(const void *pa, const void *pb)
+{
+	int64_t a = *(const int64_t *)pa, b = *(const int64_t *)pb;
+	return a < b ? -1 : a > b;
+}
+
+/* SPEC §8; the definition is in merge.h. */
+static void compute_popularity(struct catalog *cat)
+{
+	int64_t *downloads = xcalloc(cat->n_models + 1, sizeof *downloads);
+	size_t n = 0;
+	for (size_t i = 0; i < cat->n_models; i++)
+		if (record_get_int(cat->models[i].merged, MF_FIELD_DOWNLOADS, &downloads[n]))
+			n++;
+	qsort(downloads, n, sizeof *downloads, int64_qsort);
+	for (size_t i = 0; i < cat->n_models; i++) {
+		struct catalog_model *m = &cat->models[i];
+		double score = 0;
+		int64_t d, rank;
+		if (record_get_int(m->merged, MF_FIELD_DOWNLOADS, &d)) {
+			/* Models with at most d downloads: binary search for the
+			 * first larger count. */
+			size_t lo = 0, hi = n;
+			while (lo < hi) {
+				size_t mid = (lo + hi) / 2;
+				if (downloads[mid] <= d)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			score = 100.0 * (double)lo / (double)n;
+		}
+		if (record_get_int(m->merged, MF_FIELD_RANK, &rank) &&
+		    merge_rank_score(rank) > score)
+			score = merge_rank_score(rank);
+		m->popularity_score = round(score * 100.0) / 100.0;
+	}
+	free(downloads);
 }
 
 static void model_free(struct catalog_model *m)
@@ -492,5 +632,6 @@ int merge_build(const struct config *cfg, const struct source_result *results, s
 		free(g);
 	}
 	free(groups);
+	compute_popularity(out);
 	return 0;
 }

@@ -168,7 +168,7 @@ static void add_remaining(json_t *o, const struct mf_record *r, const bool *skip
 	for (int fi = 1; fi < MF_FIELD_COUNT; fi++) {
 		enum mf_field f = (enum mf_field)fi;
 		const struct field_info *info = field_info(f);
-		if (!info || skip[f] || !r->fields[f].set)
+		if (!info || skip[f] || !r->fields[f].set || merge_field_is_control(f))
 			continue;
 		json_object_set_new(o, info->name, jfield(r, f));
 	}
@@ -453,12 +453,23 @@ static json_t *make_mapping_entry(const void *ctx, size_t i)
 	const struct writer_input *in = ctx;
 	const struct mapping_entry *e = &in->mapping->items[i];
 	const char *key = record_get_string(e->rec, MF_FIELD_SOURCE_KEY);
+	const char *id = key && *key ? key : e->rec->native_id;
+	const char *provider = record_get_string(e->rec, MF_FIELD_PROVIDER);
 	json_t *j = json_object();
 	json_object_set_new(j, "source", jstr(e->result->source ? e->result->source->name : NULL));
-	json_object_set_new(j, "id", jstr(key && *key ? key : e->rec->native_id));
+	json_object_set_new(j, "id", jstr(id));
+	/* The native id only when the upstream lists the record otherwise
+	 * (models.dev's provider/model keys). */
+	if (strcmp(id, e->rec->native_id) != 0)
+		json_object_set_new(j, "native_id", jstr(e->rec->native_id));
+	if (e->rec->kind == MF_RECORD_OFFERING && provider)
+		json_object_set_new(j, "provider", jstr(provider));
 	json_object_set_new(j, "model", jstr(e->model_id));
 	json_object_set_new(j, "rule", jstr(e->rule));
 	json_object_set_new(j, "key", jstr(e->key));
+	json_object_set_new(j, "maker_rule", jstr(e->maker_rule));
+	if (e->evidence)
+		json_object_set_new(j, "evidence", jstr(e->evidence));
 	return j;
 }
 
@@ -468,10 +479,17 @@ int writer_mapping(FILE *f, const struct writer_input *in)
 	fputs("{\n  \"generated_at\": ", f);
 	if (emit(f, jstr(generated_at(in, now, sizeof now)), 0, false) != 0)
 		return -1;
+	/* Counts first, for status and monitoring: records mapped, records
+	 * that stayed alone, records dropped for want of a usable id. */
+	size_t n = in->mapping ? in->mapping->count : 0;
+	size_t unaligned = 0;
+	for (size_t i = 0; i < n; i++)
+		unaligned += strcmp(in->mapping->items[i].rule, MAPPER_RULE_UNALIGNED) == 0;
+	fprintf(f, ",\n  \"records\": %zu,\n  \"unaligned\": %zu,\n  \"dropped\": %zu", n,
+		unaligned, in->mapping ? in->mapping->dropped : 0);
 	fputs(",\n  \"entries\": ", f);
 	/* One compact line per decision: mapping.json has one entry per
 	 * record, and a line per entry keeps it greppable. */
-	size_t n = in->mapping ? in->mapping->count : 0;
 	if (emit_array(f, n, 2, false, make_mapping_entry, in) != 0)
 		return -1;
 	fputs("\n}\n", f);
@@ -480,15 +498,29 @@ int writer_mapping(FILE *f, const struct writer_input *in)
 
 /* ------------------------------------------------------------ all */
 
+static int write_changes(FILE *f, const struct writer_input *in)
+{
+	char now[32];
+	return changes_write_json(f, in->changes, generated_at(in, now, sizeof now));
+}
+
+static int write_digest(FILE *f, const struct writer_input *in)
+{
+	char now[32];
+	return changes_write_digest(f, in->catalog, generated_at(in, now, sizeof now));
+}
+
 struct output {
 	const char *name;
 	int (*write)(FILE *f, const struct writer_input *in);
 };
 
+/* The digest comes last: it is what the next run compares with, so it
+ * must describe outputs that were all written. */
 static const struct output outputs[] = {
-    {"catalog.json", writer_catalog},
-    {"staging_candidates.json", writer_staging},
-    {"mapping.json", writer_mapping},
+    {"catalog.json", writer_catalog},	 {"staging_candidates.json", writer_staging},
+    {"mapping.json", writer_mapping},	 {"changes.json", write_changes},
+    {CHANGES_DIGEST_NAME, write_digest},
 };
 #define N_OUTPUTS (sizeof outputs / sizeof outputs[0])
 
@@ -499,8 +531,10 @@ static const struct output outputs[] = {
  * file, which is checked before anything is written, so a failed run leaves
  * the previous outputs as a consistent set.
  */
-int writer_write_all(const struct writer_input *in, char *err, size_t errlen)
+int writer_write_all(const struct writer_input *given, char *err, size_t errlen)
 {
+	struct writer_input copy = *given;
+	const struct writer_input *in = &copy;
 	const char *dir = in->cfg->output_dir;
 	if (!dir || !*dir) {
 		snprintf(err, errlen, "no output_dir configured");
@@ -510,6 +544,18 @@ int writer_write_all(const struct writer_input *in, char *err, size_t errlen)
 		snprintf(err, errlen, "creating output folder %s: %s", dir, strerror(errno));
 		return -1;
 	}
+
+	/* The changes are read from the previous digest before anything of
+	 * this run replaces it. */
+	struct changes computed = {0};
+	bool own_changes = !in->changes;
+	if (own_changes) {
+		changes_compute(dir, in->catalog, &computed);
+		copy.changes = &computed;
+	}
+	char now[32];
+	if (!copy.generated_at)
+		copy.generated_at = generated_at(in, now, sizeof now);
 
 	char *paths[N_OUTPUTS] = {NULL};
 	struct atomic_file files[N_OUTPUTS];
@@ -554,5 +600,7 @@ cleanup:
 			atomic_abort(&files[i]);
 		free(paths[i]);
 	}
+	if (own_changes)
+		changes_free(&computed);
 	return rc;
 }

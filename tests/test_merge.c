@@ -10,8 +10,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "changes.h"
 #include "mapper.h"
 #include "merge.h"
+#include "query.h"
 #include "record.h"
 #include "runner.h"
 #include "util.h"
@@ -38,6 +40,8 @@ static void fx_init(struct fx *x)
 {
 	memset(x, 0, sizeof *x);
 	x->cfg.sources = x->src;
+	/* [mapper] overrides = none: the tests see the rules alone. */
+	x->cfg.mapper_overrides_set = true;
 }
 
 static size_t fx_source(struct fx *x, const char *name, const char *plugin, int precedence)
@@ -74,7 +78,8 @@ static struct mf_record *fx_model(struct fx *x, size_t src, const char *id)
 
 static void fx_build(struct fx *x)
 {
-	CU_ASSERT_EQUAL_FATAL(mapper_map(x->res, x->n, &x->map), 0);
+	char err[256] = "";
+	CU_ASSERT_EQUAL_FATAL(mapper_run(&x->cfg, x->res, x->n, &x->map, err, sizeof err), 0);
 	CU_ASSERT_EQUAL_FATAL(merge_build(&x->cfg, x->res, x->n, &x->map, &x->cat), 0);
 	x->built = true;
 }
@@ -123,172 +128,6 @@ static void set_price(struct mf_record *r, double in, double out)
 {
 	record_map_set(r, MF_FIELD_PRICE, "input", in);
 	record_map_set(r, MF_FIELD_PRICE, "output", out);
-}
-
-/* ------------------------------------------------------------ mapper */
-
-static void test_maker_tables(void)
-{
-	CU_ASSERT_STRING_EQUAL(mapper_maker_of("x-ai"), "xai");
-	CU_ASSERT_STRING_EQUAL(mapper_maker_of("meta-llama"), "meta");
-	CU_ASSERT_STRING_EQUAL(mapper_maker_of("MistralAI"), "mistral");
-	CU_ASSERT_STRING_EQUAL(mapper_maker_of("Qwen"), "qwen");
-	CU_ASSERT_STRING_EQUAL(mapper_maker_of("deepseek-ai"), "deepseek");
-	CU_ASSERT_STRING_EQUAL(mapper_maker_of("anthropic"), "anthropic");
-	/* Hosts are not makers. */
-	CU_ASSERT_PTR_NULL(mapper_maker_of("amazon-bedrock"));
-	CU_ASSERT_PTR_NULL(mapper_maker_of("groq"));
-	CU_ASSERT_PTR_NULL(mapper_maker_of("openrouter"));
-	CU_ASSERT_PTR_NULL(mapper_maker_of("meta-llam"));
-	CU_ASSERT_PTR_NULL(mapper_maker_of(NULL));
-
-	CU_ASSERT_STRING_EQUAL(mapper_infer_maker("gpt-4o"), "openai");
-	CU_ASSERT_STRING_EQUAL(mapper_infer_maker("o3-mini"), "openai");
-	CU_ASSERT_STRING_EQUAL(mapper_infer_maker("Claude-3-5-Sonnet"), "anthropic");
-	CU_ASSERT_STRING_EQUAL(mapper_infer_maker("gemma2-9b-it"), "google");
-	CU_ASSERT_STRING_EQUAL(mapper_infer_maker("llama3-70b-8192"), "meta");
-	CU_ASSERT_STRING_EQUAL(mapper_infer_maker("mixtral-8x7b"), "mistral");
-	CU_ASSERT_STRING_EQUAL(mapper_infer_maker("grok-4"), "xai");
-	CU_ASSERT_STRING_EQUAL(mapper_infer_maker("qwq-32b"), "qwen");
-	CU_ASSERT_STRING_EQUAL(mapper_infer_maker("phi-4"), "microsoft");
-	CU_ASSERT_STRING_EQUAL(mapper_infer_maker("glm-4.5"), "zhipu");
-	/* A prefix must end at a non-letter. */
-	CU_ASSERT_PTR_NULL(mapper_infer_maker("phind-codellama-34b"));
-	CU_ASSERT_PTR_NULL(mapper_infer_maker("o1x"));
-	CU_ASSERT_PTR_NULL(mapper_infer_maker("whisper-large-v3"));
-	CU_ASSERT_PTR_NULL(mapper_infer_maker(NULL));
-}
-
-/* Map one record alone; check model id, rule and key. */
-static void check_map(enum mf_record_kind kind, const char *provider, const char *maker,
-		      const char *id, const char *want_model, const char *want_rule,
-		      const char *want_key)
-{
-	struct fx x;
-	fx_init(&x);
-	size_t s = fx_source(&x, "src", "modelsdev", 50);
-	struct mf_record *r =
-	    kind == MF_RECORD_OFFERING ? fx_offer(&x, s, provider, id) : fx_model(&x, s, id);
-	if (maker)
-		record_set_string(r, MF_FIELD_MAKER, maker);
-	CU_ASSERT_EQUAL_FATAL(mapper_map(x.res, x.n, &x.map), 0);
-	CU_ASSERT_EQUAL_FATAL(x.map.count, 1);
-	const struct mapping_entry *e = &x.map.items[0];
-	CU_ASSERT_PTR_EQUAL(e->rec, r);
-	CU_ASSERT_PTR_EQUAL(e->result, &x.res[s]);
-	CU_ASSERT_EQUAL(e->position, 0);
-	if (strcmp(e->model_id, want_model) != 0 || strcmp(e->rule, want_rule) != 0 ||
-	    strcmp(e->key, want_key) != 0) {
-		fprintf(stderr, "\n%s: got %s rule %s key %s; want %s rule %s key %s\n", id,
-			e->model_id, e->rule, e->key, want_model, want_rule, want_key);
-		CU_FAIL("mapping differs");
-	}
-	/* maker is the part before the slash. */
-	CU_ASSERT_EQUAL(strncmp(e->model_id, e->maker, strlen(e->maker)), 0);
-	CU_ASSERT_EQUAL(e->model_id[strlen(e->maker)], '/');
-	mapping_free(&x.map);
-	fx_free(&x);
-}
-
-#define OFF MF_RECORD_OFFERING
-#define MOD MF_RECORD_MODEL
-
-static void test_map_maker_provider(void)
-{
-	check_map(OFF, "anthropic", NULL, "claude-3-5-sonnet-20241022",
-		  "anthropic/claude-3-5-sonnet-20241022", "maker-provider", "anthropic");
-	check_map(OFF, "openai", NULL, "GPT-4o-2024-05-13", "openai/gpt-4o-2024-05-13",
-		  "maker-provider", "openai");
-	check_map(OFF, "alibaba", NULL, "qwen-max", "qwen/qwen-max", "maker-provider", "alibaba");
-	/* The provider's own name wins over a family guess. */
-	check_map(OFF, "xai", NULL, "some-new-thing", "xai/some-new-thing", "maker-provider",
-		  "xai");
-	/* A maker provider serving another maker's namespaced id: the
-	 * namespace decides. */
-	check_map(OFF, "nvidia", NULL, "meta/llama-3.1-8b-instruct", "meta/llama-3.1-8b-instruct",
-		  "namespace", "meta");
-}
-
-static void test_map_namespace(void)
-{
-	check_map(OFF, "openrouter", NULL, "x-ai/grok-4", "xai/grok-4", "namespace", "x-ai");
-	check_map(OFF, "togetherai", NULL, "meta-llama/Llama-3.3-70B-Instruct-Turbo",
-		  "meta/llama-3.3-70b-instruct-turbo", "namespace", "meta-llama");
-	check_map(OFF, "openrouter", NULL, "mistralai/mistral-large-2411",
-		  "mistral/mistral-large-2411", "namespace", "mistralai");
-	check_map(OFF, "deepinfra", NULL, "Qwen/Qwen3-Coder-480B-A35B-Instruct",
-		  "qwen/qwen3-coder-480b-a35b-instruct", "namespace", "Qwen");
-	check_map(MOD, NULL, NULL, "deepseek-ai/DeepSeek-R1", "deepseek/deepseek-r1", "namespace",
-		  "deepseek-ai");
-	/* Gemini's models/ prefix is not a namespace. */
-	check_map(OFF, "google", NULL, "models/gemini-2.0-flash", "google/gemini-2.0-flash",
-		  "maker-provider", "google");
-	check_map(OFF, "proxy", NULL, "models/gemini-2.0-flash", "google/gemini-2.0-flash",
-		  "family-prefix", "gemini");
-	/* Host paths: the segment nearest the name that is a maker, else the
-	 * family of the last segment. */
-	check_map(OFF, "cloudflare-workers-ai", NULL, "@cf/meta/llama-3-8b-instruct",
-		  "meta/llama-3-8b-instruct", "namespace", "meta");
-	check_map(OFF, "fireworks-ai", NULL, "accounts/fireworks/models/llama-v3p1-8b-instruct",
-		  "meta/llama-v3p1-8b-instruct", "family-prefix", "llama");
-}
-
-static void test_map_family_and_maker_field(void)
-{
-	check_map(OFF, "groq", NULL, "llama-3.1-8b-instant", "meta/llama-3.1-8b-instant",
-		  "family-prefix", "llama");
-	check_map(OFF, "groq", NULL, "deepseek-r1-distill-llama-70b",
-		  "deepseek/deepseek-r1-distill-llama-70b", "family-prefix", "deepseek");
-	check_map(MOD, NULL, NULL, "claude-3-opus-20240229", "anthropic/claude-3-opus-20240229",
-		  "family-prefix", "claude");
-	/* Model records name their maker. */
-	check_map(MOD, NULL, "Meta-Llama", "Llama-3-8B", "meta/llama-3-8b", "maker-field",
-		  "Meta-Llama");
-	check_map(MOD, NULL, "NousResearch", "NousResearch/Hermes-3-Llama-3.1-8B",
-		  "nousresearch/hermes-3-llama-3.1-8b", "maker-field", "NousResearch");
-	/* ... but an offering's MAKER field is not trusted over its provider. */
-	check_map(OFF, "groq", "openai", "llama-3.1-8b-instant", "meta/llama-3.1-8b-instant",
-		  "family-prefix", "llama");
-}
-
-static void test_map_unaligned(void)
-{
-	check_map(OFF, "groq", NULL, "whisper-large-v3", "groq/whisper-large-v3", "unaligned",
-		  "whisper-large-v3");
-	check_map(MOD, NULL, NULL, "Athene-V2-Chat", "unknown/athene-v2-chat", "unaligned",
-		  "Athene-V2-Chat");
-	check_map(OFF, "openrouter", NULL, "nousresearch/hermes-4-70b", "nousresearch/hermes-4-70b",
-		  "unaligned", "nousresearch/hermes-4-70b");
-	/* No merging across generations or tiers: different ids stay apart. */
-	check_map(OFF, "openrouter", NULL, "anthropic/claude-3.5-sonnet",
-		  "anthropic/claude-3.5-sonnet", "namespace", "anthropic");
-	check_map(OFF, "anthropic", NULL, "claude-3-5-sonnet", "anthropic/claude-3-5-sonnet",
-		  "maker-provider", "anthropic");
-}
-
-static void test_map_order_and_bad_ids(void)
-{
-	struct fx x;
-	fx_init(&x);
-	size_t a = fx_source(&x, "a", "modelsdev", 50);
-	size_t b = fx_source(&x, "b", "openrouter", 40);
-	fx_offer(&x, a, "openai", "gpt-4o");
-	fx_offer(&x, a, "openai", "");			/* no usable id */
-	fx_offer(&x, a, "openai", "models/");		/* nothing left after the prefix */
-	fx_offer(&x, b, "openrouter", "openai/gpt-4o"); /* position 0 of b */
-	fx_offer(&x, a, "openai", "o3");
-	CU_ASSERT_EQUAL_FATAL(mapper_map(x.res, x.n, &x.map), 0);
-	CU_ASSERT_EQUAL_FATAL(x.map.count, 3);
-	CU_ASSERT_EQUAL(x.map.items[0].position, 0);
-	CU_ASSERT_STRING_EQUAL(x.map.items[0].model_id, "openai/gpt-4o");
-	CU_ASSERT_EQUAL(x.map.items[1].position, 3);
-	CU_ASSERT_STRING_EQUAL(x.map.items[1].model_id, "openai/o3");
-	CU_ASSERT_PTR_EQUAL(x.map.items[2].result, &x.res[b]);
-	CU_ASSERT_EQUAL(x.map.items[2].position, 0);
-	CU_ASSERT_STRING_EQUAL(x.map.items[2].model_id, "openai/gpt-4o");
-	mapping_free(&x.map);
-	CU_ASSERT_EQUAL(x.map.count, 0);
-	fx_free(&x);
 }
 
 /* ------------------------------------------------------------ merge */
@@ -636,10 +475,9 @@ static void test_exclude_models(void)
 	fx_offer(&x, md, "openai", "davinci-003");
 	fx_build(&x);
 	CU_ASSERT_PTR_NULL(find_model(&x.cat, "openai/davinci-003"));
-	/* davinci has no family prefix: the arena record is its own model,
-	 * and the excluded offering's model is gone. */
-	CU_ASSERT_PTR_NULL(find_model(&x.cat, "openai/davinci-002"));
-	m = find_model(&x.cat, "unknown/davinci-002");
+	/* The excluded offering is gone; the arena record of the same model
+	 * still makes one, without offerings. */
+	m = find_model(&x.cat, "openai/davinci-002");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
 	CU_ASSERT_EQUAL(m->n_offerings, 0);
 	CU_ASSERT_EQUAL(x.cat.n_models, 1);
@@ -767,8 +605,23 @@ static void test_offering_level_fields(void)
 
 /* ------------------------------------------------------------ writers */
 
-/* A small but complete run for the writers. */
-static void fx_writer_run(struct fx *x)
+/* Every entry of a folder, temporary and hidden files included. */
+static int count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return -1;
+	int n = 0;
+	for (struct dirent *de; (de = readdir(d));)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* A small but complete run for the writers. Variant 1 is the next run:
+ * a price moved, the arena model is gone, a model is new. */
+static void fx_writer_run_v(struct fx *x, int variant)
 {
 	fx_init(x);
 	size_t md = fx_source(x, "modelsdev", "modelsdev", 50);
@@ -784,7 +637,7 @@ static void fx_writer_run(struct fx *x)
 	struct mf_record *r = fx_offer(x, md, "openai", "gpt-4o-mini");
 	record_set_string(r, MF_FIELD_SOURCE_KEY, "openai/gpt-4o-mini");
 	record_set_string(r, MF_FIELD_NAME, "GPT-4o mini");
-	record_map_set(r, MF_FIELD_PRICE, "input", 0.15);
+	record_map_set(r, MF_FIELD_PRICE, "input", variant == 1 ? 0.2 : 0.15);
 	record_map_set(r, MF_FIELD_PRICE, "output", 0.6);
 	record_map_set(r, MF_FIELD_PRICE, "cache_read", 0.075);
 	record_set_int(r, MF_FIELD_CONTEXT_TOKENS, 128000);
@@ -802,10 +655,15 @@ static void fx_writer_run(struct fx *x)
 	record_map_set(r, MF_FIELD_PRICE, "output", 0.6);
 	record_set_int(r, MF_FIELD_CONTEXT_TOKENS, 128000);
 
-	r = fx_model(x, ar, "gpt-4o-mini-2024-07-18");
-	record_map_set(r, MF_FIELD_SCORES, "arena.full", 1272.1);
-	record_map_set(r, MF_FIELD_SCORES, "arena.full.q025", 1268.3);
-	record_map_set(r, MF_FIELD_SCORES, "arena.full.q975", 1276.9);
+	if (variant == 0) {
+		r = fx_model(x, ar, "gpt-4o-mini-2024-07-18");
+		record_map_set(r, MF_FIELD_SCORES, "arena.full", 1272.1);
+		record_map_set(r, MF_FIELD_SCORES, "arena.full.q025", 1268.3);
+		record_map_set(r, MF_FIELD_SCORES, "arena.full.q975", 1276.9);
+	} else {
+		r = fx_offer(x, or, "openrouter", "google/gemini-2.5-flash");
+		record_set_string(r, MF_FIELD_NAME, "Gemini 2.5 Flash");
+	}
 
 	r = fx_model(x, hf, "mistralai/Mistral-7B-Instruct-v0.3");
 	record_set_string(r, MF_FIELD_LICENSE, "apache-2.0");
@@ -819,6 +677,11 @@ static void fx_writer_run(struct fx *x)
 	/* No hf_id crosswalk: the Hugging Face repo id stands in. */
 	fx_model(x, hf, "Qwen/Qwen-2.5-72B-Instruct");
 	fx_build(x);
+}
+
+static void fx_writer_run(struct fx *x)
+{
+	fx_writer_run_v(x, 0);
 }
 
 struct outputs {
@@ -1090,28 +953,38 @@ static void test_write_staging_and_mapping(void)
 	json_t *mp = json_loads(o.mapping, 0, &jerr);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(mp);
 	CU_ASSERT_STRING_EQUAL(jget_str(mp, "generated_at"), "2025-06-01T00:00:00Z");
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(mp, "records")), x.map.count);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(mp, "unaligned")), 1);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(mp, "dropped")), 0);
 	json_t *entries = json_object_get(mp, "entries");
 	CU_ASSERT_EQUAL_FATAL(json_array_size(entries), x.map.count);
 	json_t *m0 = json_array_get(entries, 0);
 	CU_ASSERT_STRING_EQUAL(jget_str(m0, "source"), "modelsdev");
 	CU_ASSERT_STRING_EQUAL(jget_str(m0, "id"), "openai/gpt-4o-mini"); /* the source key */
 	CU_ASSERT_STRING_EQUAL(jget_str(m0, "model"), "openai/gpt-4o-mini");
-	CU_ASSERT_STRING_EQUAL(jget_str(m0, "rule"), "maker-provider");
-	CU_ASSERT_STRING_EQUAL(jget_str(m0, "key"), "openai");
+	CU_ASSERT_STRING_EQUAL(jget_str(m0, "native_id"), "gpt-4o-mini");
+	CU_ASSERT_STRING_EQUAL(jget_str(m0, "provider"), "openai");
+	CU_ASSERT_STRING_EQUAL(jget_str(m0, "rule"), "exact");
+	CU_ASSERT_STRING_EQUAL(jget_str(m0, "key"), "openai/gpt-4o-mini");
+	CU_ASSERT_STRING_EQUAL(jget_str(m0, "maker_rule"), "provider");
+	CU_ASSERT_PTR_NULL(json_object_get(m0, "evidence"));
 	json_t *m1 = json_array_get(entries, 1);
 	CU_ASSERT_STRING_EQUAL(jget_str(m1, "source"), "openrouter");
-	CU_ASSERT_STRING_EQUAL(jget_str(m1, "rule"), "namespace");
+	CU_ASSERT_STRING_EQUAL(jget_str(m1, "rule"), "exact");
+	CU_ASSERT_STRING_EQUAL(jget_str(m1, "maker_rule"), "namespace");
+	CU_ASSERT_PTR_NULL(json_object_get(m1, "native_id"));
+	/* Crosswalk evidence is explained. */
+	for (size_t i = 0; i < json_array_size(entries); i++) {
+		json_t *e = json_array_get(entries, i);
+		if (strcmp(jget_str(e, "id"), "mistralai/mistral-7b-instruct-v0.3") == 0)
+			CU_ASSERT_STRING_EQUAL(jget_str(e, "rule"), "exact");
+		if (strcmp(jget_str(e, "id"), "gpt-4o-mini-2024-07-18") == 0)
+			CU_ASSERT_STRING_EQUAL(jget_str(e, "rule"), "unaligned");
+	}
 	json_decref(mp);
 
-	/* Nothing but the three outputs is left in the folder. */
-	DIR *d = opendir(dir);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
-	int n = 0;
-	for (struct dirent *de; (de = readdir(d));)
-		if (de->d_name[0] != '.')
-			n++;
-	closedir(d);
-	CU_ASSERT_EQUAL(n, 3);
+	/* Nothing but the four outputs and the digest is left. */
+	CU_ASSERT_EQUAL(count_entries(dir), 5);
 	outputs_free(&o);
 	tu_rm_rf(dir);
 	free(dir);
@@ -1141,19 +1014,6 @@ static void test_write_deterministic(void)
 		tu_rm_rf(dirs[k]);
 		free(dirs[k]);
 	}
-}
-
-static int count_entries(const char *dir)
-{
-	DIR *d = opendir(dir);
-	if (!d)
-		return -1;
-	int n = 0;
-	for (struct dirent *de; (de = readdir(d));)
-		if (de->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
 }
 
 static void test_write_atomic(void)
@@ -1194,7 +1054,7 @@ static void test_write_atomic(void)
 	CU_ASSERT_PTR_NULL(strstr(text, "previous"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"schema_version\": 1"));
 	free(text);
-	CU_ASSERT_EQUAL(count_entries(dir), 3);
+	CU_ASSERT_EQUAL(count_entries(dir), 5);
 
 	/* An output folder below a regular file cannot be created. */
 	char *below = xasprintf("%s/catalog.json/sub", dir);
@@ -1202,7 +1062,7 @@ static void test_write_atomic(void)
 	err[0] = '\0';
 	CU_ASSERT_EQUAL(writer_write_all(&in, err, sizeof err), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, below));
-	CU_ASSERT_EQUAL(count_entries(dir), 3);
+	CU_ASSERT_EQUAL(count_entries(dir), 5);
 
 	/* A stream that fails is reported, not ignored. */
 	FILE *full = fopen("/dev/full", "w");
@@ -1211,6 +1071,11 @@ static void test_write_atomic(void)
 		CU_ASSERT_EQUAL(writer_catalog(full, &in), -1);
 		CU_ASSERT_EQUAL(writer_staging(full, &in), -1);
 		CU_ASSERT_EQUAL(writer_mapping(full, &in), -1);
+		struct changes ch = {0};
+		changes_compute(dir, &x.cat, &ch);
+		CU_ASSERT_EQUAL(changes_write_json(full, &ch, "2025-06-01T00:00:00Z"), -1);
+		CU_ASSERT_EQUAL(changes_write_digest(full, &x.cat, "2025-06-01T00:00:00Z"), -1);
+		changes_free(&ch);
 		fclose(full);
 	}
 	free(below);
@@ -1242,15 +1107,674 @@ static void test_write_empty(void)
 	fx_free(&x);
 }
 
+/* ------------------------------------------------------------ lists and overlays */
+
+static void test_non_union_lists(void)
+{
+	struct fx x;
+	fx_init(&x);
+	size_t hi = fx_source(&x, "hi", "anyllm", 60);
+	size_t lo = fx_source(&x, "lo", "modelsdev", 50);
+	struct mf_record *rh = fx_offer(&x, hi, "mistral", "mistral-large-2411");
+	struct mf_record *rl = fx_offer(&x, lo, "mistral", "mistral-large-2411");
+	add_list(rh, MF_FIELD_CAPABILITIES, (const char *const[]){"tools", NULL});
+	add_list(rl, MF_FIELD_CAPABILITIES, (const char *const[]){"tools", "vision", NULL});
+	add_list(rh, MF_FIELD_SUPPORTED_PARAMETERS, (const char *const[]){"temperature", NULL});
+	add_list(rl, MF_FIELD_SUPPORTED_PARAMETERS,
+		 (const char *const[]){"temperature", "top_p", NULL});
+	add_list(rl, MF_FIELD_ALIASES, (const char *const[]){"mistral-large", NULL});
+	add_list(rh, MF_FIELD_ALIASES, (const char *const[]){"mistral-large-latest", NULL});
+	/* Only the lower record knows the mode: null never erases. */
+	record_set_string(rl, MF_FIELD_MODE, "chat");
+	fx_build(&x);
+	CU_ASSERT_EQUAL_FATAL(x.cat.n_models, 1);
+	const struct catalog_model *m = &x.cat.models[0];
+	/* A list that is not a union is replaced whole by the higher one. */
+	CU_ASSERT_TRUE(list_is(record_get_list(m->merged, MF_FIELD_CAPABILITIES),
+			       (const char *const[]){"tools", NULL}));
+	CU_ASSERT_STRING_EQUAL(m->provenance[MF_FIELD_CAPABILITIES], "hi");
+	/* ... while a union list joins both, lowest first. */
+	CU_ASSERT_TRUE(
+	    list_is(record_get_list(m->merged, MF_FIELD_ALIASES),
+		    (const char *const[]){"mistral-large", "mistral-large-latest", NULL}));
+	CU_ASSERT_STRING_EQUAL(record_get_string(m->merged, MF_FIELD_MODE), "chat");
+	CU_ASSERT_STRING_EQUAL(m->provenance[MF_FIELD_MODE], "lo");
+	/* supported_parameters belong to an offering, replaced there too. */
+	CU_ASSERT_PTR_NULL(record_get_list(m->merged, MF_FIELD_SUPPORTED_PARAMETERS));
+	CU_ASSERT_EQUAL_FATAL(m->n_offerings, 1);
+	CU_ASSERT_TRUE(
+	    list_is(record_get_list(m->offerings[0].merged, MF_FIELD_SUPPORTED_PARAMETERS),
+		    (const char *const[]){"temperature", NULL}));
+	fx_free(&x);
+}
+
+static void test_overlay_remove_replace(void)
+{
+	struct fx x;
+	fx_init(&x);
+	size_t loc = fx_source(&x, "local", "local", 100);
+	size_t md = fx_source(&x, "modelsdev", "modelsdev", 50);
+	size_t or = fx_source(&x, "openrouter", "openrouter", 40);
+	struct mf_record *ro = fx_offer(&x, or, "openrouter", "openai/gpt-4o");
+	struct mf_record *rm = fx_offer(&x, md, "openai", "gpt-4o");
+	struct mf_record *rl = fx_model(&x, loc, "openai/gpt-4o");
+	add_list(ro, MF_FIELD_ALIASES, (const char *const[]){"openai-gpt-4o", NULL});
+	add_list(rm, MF_FIELD_ALIASES, (const char *const[]){"gpt4o", "gpt-4-omni", NULL});
+	add_list(rl, MF_FIELD_ALIASES, (const char *const[]){"omni", NULL});
+	add_list(ro, MF_FIELD_INPUT_MODALITIES,
+		 (const char *const[]){"text", "image", "file", NULL});
+	add_list(rm, MF_FIELD_INPUT_MODALITIES, (const char *const[]){"text", "image", NULL});
+	add_list(rl, MF_FIELD_INPUT_MODALITIES, (const char *const[]){"text", NULL});
+	add_list(ro, MF_FIELD_OUTPUT_MODALITIES, (const char *const[]){"text", NULL});
+	add_list(rm, MF_FIELD_OUTPUT_MODALITIES, (const char *const[]){"text", "audio", NULL});
+	add_list(ro, MF_FIELD_TAGS, (const char *const[]){"a", NULL});
+	add_list(rm, MF_FIELD_TAGS, (const char *const[]){"b", NULL});
+	add_list(rl, MF_FIELD_TAGS, (const char *const[]){"c", NULL});
+	/* The overlay: a wrong alias and an output modality taken away, the
+	 * input modalities replaced (nested name), and models.dev's tags
+	 * replacing what lower sources said. */
+	add_list(rl, MF_FIELD_REMOVE,
+		 (const char *const[]){"aliases:gpt-4-omni", "modalities.output:audio",
+				       "tags:not-there", "nosuchfield:x", "no colon", NULL});
+	add_list(rl, MF_FIELD_REPLACE, (const char *const[]){"modalities.input", NULL});
+	add_list(rm, MF_FIELD_REPLACE, (const char *const[]){"tags", NULL});
+	fx_build(&x);
+	CU_ASSERT_EQUAL_FATAL(x.cat.n_models, 1);
+	const struct catalog_model *m = &x.cat.models[0];
+	const struct mf_record *r = m->merged;
+	CU_ASSERT_TRUE(list_is(record_get_list(r, MF_FIELD_ALIASES),
+			       (const char *const[]){"openai-gpt-4o", "gpt4o", "omni", NULL}));
+	CU_ASSERT_TRUE(list_is(record_get_list(r, MF_FIELD_INPUT_MODALITIES),
+			       (const char *const[]){"text", NULL}));
+	CU_ASSERT_STRING_EQUAL(m->provenance[MF_FIELD_INPUT_MODALITIES], "local");
+	CU_ASSERT_TRUE(list_is(record_get_list(r, MF_FIELD_OUTPUT_MODALITIES),
+			       (const char *const[]){"text", NULL}));
+	CU_ASSERT_TRUE(
+	    list_is(record_get_list(r, MF_FIELD_TAGS), (const char *const[]){"b", "c", NULL}));
+	/* The controls steer the merge and are no data. */
+	CU_ASSERT_PTR_NULL(record_get_list(r, MF_FIELD_REMOVE));
+	CU_ASSERT_PTR_NULL(record_get_list(r, MF_FIELD_REPLACE));
+	CU_ASSERT_PTR_NULL(m->provenance[MF_FIELD_REMOVE]);
+	/* Removal holds for the offerings too; replace does not reach them. */
+	CU_ASSERT_EQUAL_FATAL(m->n_offerings, 2);
+	const struct catalog_offering *oo = &m->offerings[0], *oor = &m->offerings[1];
+	CU_ASSERT_STRING_EQUAL(oo->provider, "openai");
+	CU_ASSERT_TRUE(list_is(record_get_list(oo->merged, MF_FIELD_ALIASES),
+			       (const char *const[]){"gpt4o", NULL}));
+	CU_ASSERT_TRUE(list_is(record_get_list(oo->merged, MF_FIELD_OUTPUT_MODALITIES),
+			       (const char *const[]){"text", NULL}));
+	CU_ASSERT_TRUE(list_is(record_get_list(oor->merged, MF_FIELD_INPUT_MODALITIES),
+			       (const char *const[]){"text", "image", "file", NULL}));
+	fx_free(&x);
+
+	/* Without the overlay, the same sources union as usual. */
+	fx_init(&x);
+	md = fx_source(&x, "modelsdev", "modelsdev", 50);
+	or = fx_source(&x, "openrouter", "openrouter", 40);
+	ro = fx_offer(&x, or, "openrouter", "openai/gpt-4o");
+	rm = fx_offer(&x, md, "openai", "gpt-4o");
+	add_list(ro, MF_FIELD_INPUT_MODALITIES, (const char *const[]){"text", "file", NULL});
+	add_list(rm, MF_FIELD_INPUT_MODALITIES, (const char *const[]){"image", "text", NULL});
+	fx_build(&x);
+	CU_ASSERT_TRUE(list_is(record_get_list(x.cat.models[0].merged, MF_FIELD_INPUT_MODALITIES),
+			       (const char *const[]){"text", "file", "image", NULL}));
+	fx_free(&x);
+}
+
+static void test_overlay_pinned(void)
+{
+	struct fx x;
+	fx_init(&x);
+	/* The curated source is the lowest, and still wins what it pins. */
+	size_t cur = fx_source(&x, "curated", "local", 5);
+	size_t md = fx_source(&x, "modelsdev", "modelsdev", 50);
+	size_t or = fx_source(&x, "openrouter", "openrouter", 40);
+	struct mf_record *rc = fx_model(&x, cur, "openai/gpt-4o");
+	struct mf_record *rm = fx_offer(&x, md, "openai", "gpt-4o");
+	struct mf_record *ro = fx_offer(&x, or, "openrouter", "openai/gpt-4o");
+	record_set_string(rc, MF_FIELD_NAME, "GPT-4o (curated)");
+	record_set_string(rm, MF_FIELD_NAME, "GPT-4o");
+	add_list(rc, MF_FIELD_TAGS, (const char *const[]){"x", NULL});
+	add_list(rm, MF_FIELD_TAGS, (const char *const[]){"y", NULL});
+	record_map_set(rc, MF_FIELD_SCORES, "arena.full", 1);
+	record_map_set(rm, MF_FIELD_SCORES, "arena.full", 2);
+	record_map_set(rm, MF_FIELD_SCORES, "mmlu", 3);
+	record_set_string(rc, MF_FIELD_RELEASE_DATE, "2000-01-01"); /* not pinned */
+	record_set_string(rm, MF_FIELD_RELEASE_DATE, "2024-05-13");
+	record_set_string(rc, MF_FIELD_KNOWLEDGE, "2022-01");
+	record_set_string(ro, MF_FIELD_KNOWLEDGE, "2023-01");
+	record_set_string(rm, MF_FIELD_LICENSE, "proprietary");
+	add_list(rc, MF_FIELD_PINNED,
+		 (const char *const[]){"name", "tags", "scores", "knowledge", "license", NULL});
+	add_list(ro, MF_FIELD_PINNED, (const char *const[]){"knowledge", NULL});
+	fx_build(&x);
+	CU_ASSERT_EQUAL_FATAL(x.cat.n_models, 1);
+	const struct catalog_model *m = &x.cat.models[0];
+	const struct mf_record *r = m->merged;
+	CU_ASSERT_STRING_EQUAL(record_get_string(r, MF_FIELD_NAME), "GPT-4o (curated)");
+	CU_ASSERT_STRING_EQUAL(m->provenance[MF_FIELD_NAME], "curated");
+	CU_ASSERT_TRUE(
+	    list_is(record_get_list(r, MF_FIELD_TAGS), (const char *const[]){"x", NULL}));
+	const struct nummap *sc = record_get_map(r, MF_FIELD_SCORES);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sc);
+	CU_ASSERT_EQUAL(sc->count, 1);
+	double v = 0;
+	CU_ASSERT_TRUE(nummap_get(sc, "arena.full", &v));
+	CU_ASSERT_DOUBLE_EQUAL(v, 1, 0);
+	CU_ASSERT_STRING_EQUAL(record_get_string(r, MF_FIELD_RELEASE_DATE), "2024-05-13");
+	/* Two pins: the higher precedence of the pinning records. */
+	CU_ASSERT_STRING_EQUAL(record_get_string(r, MF_FIELD_KNOWLEDGE), "2023-01");
+	CU_ASSERT_STRING_EQUAL(m->provenance[MF_FIELD_KNOWLEDGE], "openrouter");
+	/* A pin without a value changes nothing. */
+	CU_ASSERT_STRING_EQUAL(record_get_string(r, MF_FIELD_LICENSE), "proprietary");
+	CU_ASSERT_PTR_NULL(record_get_list(r, MF_FIELD_PINNED));
+
+	CU_ASSERT_EQUAL(merge_field_by_name("modalities.input"), MF_FIELD_INPUT_MODALITIES);
+	CU_ASSERT_EQUAL(merge_field_by_name("output_modalities"), MF_FIELD_OUTPUT_MODALITIES);
+	CU_ASSERT_EQUAL(merge_field_by_name("capabilities"), MF_FIELD_CAPABILITIES);
+	CU_ASSERT_EQUAL(merge_field_by_name("nope"), 0);
+	CU_ASSERT_EQUAL(merge_field_by_name(NULL), 0);
+	fx_free(&x);
+}
+
+static void test_popularity(void)
+{
+	CU_ASSERT_DOUBLE_EQUAL(merge_rank_score(1), 100, 0);
+	CU_ASSERT_DOUBLE_EQUAL(merge_rank_score(2), 100 - MERGE_RANK_STEP, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(merge_rank_score(100000), MERGE_RANK_FLOOR, 0);
+	CU_ASSERT_DOUBLE_EQUAL(merge_rank_score(0), 0, 0);
+	CU_ASSERT_DOUBLE_EQUAL(merge_rank_score(-3), 0, 0);
+
+	struct fx x;
+	fx_init(&x);
+	size_t hf = fx_source(&x, "huggingface", "huggingface", 30);
+	size_t cm = fx_source(&x, "community", "community", 20);
+	static const struct {
+		const char *id;
+		int64_t downloads;
+	} dl[] = {{"acme/m1", 10}, {"acme/m2", 20}, {"acme/m3", 20}, {"acme/m4", 40}};
+	for (size_t i = 0; i < 4; i++)
+		record_set_int(fx_model(&x, hf, dl[i].id), MF_FIELD_DOWNLOADS, dl[i].downloads);
+	record_set_int(fx_model(&x, cm, "acme/m1"), MF_FIELD_RANK, 1);
+	record_set_int(fx_model(&x, cm, "acme/m2"), MF_FIELD_RANK, 50);
+	record_set_int(fx_model(&x, cm, "acme/c5"), MF_FIELD_RANK, 5);
+	record_set_int(fx_model(&x, cm, "acme/c500"), MF_FIELD_RANK, 500);
+	fx_model(&x, cm, "acme/none");
+	fx_build(&x);
+	static const struct {
+		const char *id;
+		double score;
+	} want[] = {
+	    {"acme/m1", 100}, /* 25th percentile, but community rank 1 */
+	    {"acme/m2", 75},  /* ties share a percentile; rank 50 is 51 */
+	    {"acme/m3", 75},  {"acme/m4", 100}, {"acme/c5", 96}, {"acme/c500", 20}, /* the floor */
+	    {"acme/none", 0},
+	};
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+		const struct catalog_model *m = find_model(&x.cat, want[i].id);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+		if (m->popularity_score != want[i].score) {
+			fprintf(stderr, "\n%s: popularity %g, want %g\n", want[i].id,
+				m->popularity_score, want[i].score);
+			CU_FAIL("popularity");
+		}
+		CU_ASSERT_TRUE(m->staging);
+	}
+	/* Staging is sorted by popularity, then id. */
+	char *dir = tu_tmpdir();
+	x.cfg.output_dir = dir;
+	struct writer_input in = {.cfg = &x.cfg,
+				  .results = x.res,
+				  .catalog = &x.cat,
+				  .mapping = &x.map,
+				  .generated_at = "2025-06-01T00:00:00Z"};
+	char err[256] = "";
+	CU_ASSERT_EQUAL_FATAL(writer_write_all(&in, err, sizeof err), 0);
+	char *path = xasprintf("%s/staging_candidates.json", dir);
+	json_error_t jerr;
+	json_t *st = json_load_file(path, 0, &jerr);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+	const char *order[] = {"acme/m1", "acme/m4",   "acme/c5",  "acme/m2",
+			       "acme/m3", "acme/c500", "acme/none"};
+	CU_ASSERT_EQUAL_FATAL(json_array_size(st), 7);
+	for (size_t i = 0; i < 7; i++)
+		CU_ASSERT_STRING_EQUAL(
+		    json_string_value(json_object_get(json_array_get(st, i), "model_id")),
+		    order[i]);
+	CU_ASSERT_DOUBLE_EQUAL(
+	    json_number_value(json_object_get(json_array_get(st, 2), "popularity_score")), 96, 0);
+	json_decref(st);
+	free(path);
+	tu_rm_rf(dir);
+	free(dir);
+	fx_free(&x);
+}
+
+/* ------------------------------------------------------------ changes */
+
+static char *read_out(const char *dir, const char *name)
+{
+	char *p = xasprintf("%s/%s", dir, name);
+	char *text = tu_read_file(p);
+	free(p);
+	return text;
+}
+
+static void run_into(const char *dir, int variant, const char *at)
+{
+	struct fx x;
+	fx_writer_run_v(&x, variant);
+	x.cfg.output_dir = (char *)dir;
+	struct writer_input in = {.cfg = &x.cfg,
+				  .results = x.res,
+				  .catalog = &x.cat,
+				  .mapping = &x.map,
+				  .generated_at = at};
+	char err[256] = "";
+	CU_ASSERT_EQUAL(writer_write_all(&in, err, sizeof err), 0);
+	fx_free(&x);
+}
+
+static void test_changes(void)
+{
+	char *dir = tu_tmpdir();
+	/* First run: everything is new. */
+	run_into(dir, 0, "2025-06-01T00:00:00Z");
+	char *text = read_out(dir, "changes.json");
+	json_error_t jerr;
+	json_t *c = json_loads(text, 0, &jerr);
+	free(text);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_TRUE(json_is_null(json_object_get(c, "previous_generated_at")));
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(json_object_get(c, "counts"), "added")),
+			4);
+	CU_ASSERT_EQUAL(json_array_size(json_object_get(c, "added")), 4);
+	json_decref(c);
+	char *digest = read_out(dir, CHANGES_DIGEST_NAME);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(digest);
+	CU_ASSERT_TRUE(str_starts_with(digest, "{\"modelfuse_digest\":1,"));
+	free(digest);
+
+	/* The same run again: nothing changed. */
+	run_into(dir, 0, "2025-06-02T00:00:00Z");
+	text = read_out(dir, "changes.json");
+	c = json_loads(text, 0, &jerr);
+	free(text);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(c, "previous_generated_at")),
+			       "2025-06-01T00:00:00Z");
+	json_t *counts = json_object_get(c, "counts");
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(counts, "unchanged")), 4);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(counts, "changed")), 0);
+	json_decref(c);
+
+	/* The next run: a price moved, a model left, one arrived. */
+	struct fx x;
+	fx_writer_run_v(&x, 1);
+	struct changes ch;
+	CU_ASSERT_EQUAL(changes_compute(dir, &x.cat, &ch), 0);
+	CU_ASSERT_TRUE(ch.has_previous);
+	CU_ASSERT_STRING_EQUAL(ch.previous_generated_at, "2025-06-02T00:00:00Z");
+	CU_ASSERT_EQUAL_FATAL(ch.n_added, 1);
+	CU_ASSERT_STRING_EQUAL(ch.added[0].id, "google/gemini-2.5-flash");
+	CU_ASSERT_STRING_EQUAL(ch.added[0].name, "Gemini 2.5 Flash");
+	CU_ASSERT_EQUAL_FATAL(ch.n_removed, 1);
+	CU_ASSERT_STRING_EQUAL(ch.removed[0].id, "openai/gpt-4o-mini-2024-07-18");
+	CU_ASSERT_EQUAL_FATAL(ch.n_changed, 1);
+	CU_ASSERT_STRING_EQUAL(ch.changed[0].id, "openai/gpt-4o-mini");
+	CU_ASSERT_EQUAL_FATAL(ch.changed[0].n_fields, 1);
+	CU_ASSERT_STRING_EQUAL(ch.changed[0].fields[0].path, "price.input_per_million");
+	CU_ASSERT_STRING_EQUAL(ch.changed[0].fields[0].before, "0.15");
+	CU_ASSERT_STRING_EQUAL(ch.changed[0].fields[0].after, "0.2");
+	CU_ASSERT_EQUAL(ch.unchanged, 2);
+	char *sum = NULL;
+	size_t sumlen = 0;
+	FILE *f = open_memstream(&sum, &sumlen);
+	changes_summary(&ch, f, 10);
+	fclose(f);
+	CU_ASSERT_PTR_NOT_NULL(strstr(sum,
+				      "changes since 2025-06-02T00:00:00Z: 1 added, 1 removed, "
+				      "1 changed, 2 unchanged"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(sum, "  + google/gemini-2.5-flash\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(sum, "  - openai/gpt-4o-mini-2024-07-18\n"));
+	CU_ASSERT_PTR_NOT_NULL(
+	    strstr(sum, "  ~ openai/gpt-4o-mini: price.input_per_million 0.15 -> 0.2\n"));
+	free(sum);
+	/* A limit of 0 keeps only the counts and the "more" lines. */
+	f = open_memstream(&sum, &sumlen);
+	changes_summary(&ch, f, 0);
+	fclose(f);
+	CU_ASSERT_PTR_NOT_NULL(strstr(sum, "  + ... and 1 more\n"));
+	free(sum);
+
+	/* Written as the run writes it: the same numbers, before and after
+	 * as JSON values. */
+	x.cfg.output_dir = dir;
+	struct writer_input in = {.cfg = &x.cfg,
+				  .results = x.res,
+				  .catalog = &x.cat,
+				  .mapping = &x.map,
+				  .generated_at = "2025-06-03T00:00:00Z",
+				  .changes = &ch};
+	char err[256] = "";
+	CU_ASSERT_EQUAL(writer_write_all(&in, err, sizeof err), 0);
+	changes_free(&ch);
+	CU_ASSERT_EQUAL(ch.n_added, 0);
+	text = read_out(dir, "changes.json");
+	c = json_loads(text, 0, &jerr);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	json_t *changed = json_array_get(json_object_get(c, "changed"), 0);
+	json_t *field = json_array_get(json_object_get(changed, "fields"), 0);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(field, "path")),
+			       "price.input_per_million");
+	CU_ASSERT_DOUBLE_EQUAL(json_number_value(json_object_get(field, "before")), 0.15, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(json_number_value(json_object_get(field, "after")), 0.2, 1e-12);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(
+				   json_array_get(json_object_get(c, "removed"), 0), "id")),
+			       "openai/gpt-4o-mini-2024-07-18");
+	json_decref(c);
+	free(text);
+	/* The digest now describes this run. */
+	CU_ASSERT_EQUAL(changes_compute(dir, &x.cat, &ch), 0);
+	CU_ASSERT_EQUAL(ch.n_changed + ch.n_added + ch.n_removed, 0);
+	changes_free(&ch);
+
+	/* A digest that cannot be trusted counts as none, with a warning. */
+	static const char *const broken[] = {
+	    "garbage\n",
+	    "{\"modelfuse_digest\":99,\"generated_at\":\"x\"}\n",
+	    "{\"modelfuse_digest\":1,\"generated_at\":\"x\"}\n{\"id\": 3}\n",
+	    "",
+	};
+	for (size_t i = 0; i < sizeof broken / sizeof broken[0]; i++) {
+		free(tu_write_file(dir, CHANGES_DIGEST_NAME, broken[i]));
+		CU_ASSERT_EQUAL(changes_compute(dir, &x.cat, &ch), 0);
+		CU_ASSERT_FALSE(ch.has_previous);
+		CU_ASSERT_PTR_NULL(ch.previous_generated_at);
+		CU_ASSERT_EQUAL(ch.n_added, x.cat.n_models);
+		f = open_memstream(&sum, &sumlen);
+		changes_summary(&ch, f, 10);
+		fclose(f);
+		CU_ASSERT_PTR_NOT_NULL(strstr(sum, "first run"));
+		free(sum);
+		changes_free(&ch);
+	}
+	fx_free(&x);
+	tu_rm_rf(dir);
+	free(dir);
+}
+
+/* ------------------------------------------------------------ explain */
+
+static int explain(const struct config *cfg, const char *arg, bool json, char **out)
+{
+	size_t len = 0;
+	FILE *f = open_memstream(out, &len);
+	int rc = query_explain(cfg, arg, json, f);
+	fclose(f);
+	return rc;
+}
+
+static void test_explain(void)
+{
+	char *dir = tu_tmpdir();
+	struct fx x;
+	fx_writer_run(&x);
+	x.cfg.output_dir = dir;
+	struct writer_input in = {.cfg = &x.cfg,
+				  .results = x.res,
+				  .catalog = &x.cat,
+				  .mapping = &x.map,
+				  .generated_at = "2025-06-01T00:00:00Z"};
+	char err[256] = "";
+	CU_ASSERT_EQUAL_FATAL(writer_write_all(&in, err, sizeof err), 0);
+
+	char *out = NULL;
+	CU_ASSERT_EQUAL(explain(&x.cfg, "openrouter:openai/gpt-4o-mini", false, &out), 0);
+	CU_ASSERT_STRING_EQUAL(out,
+			       "openrouter:openai/gpt-4o-mini (provider openrouter) -> "
+			       "openai/gpt-4o-mini\n"
+			       "    rule exact, key openai/gpt-4o-mini, maker from namespace\n");
+	free(out);
+	/* Without a source: every source that lists the id. */
+	CU_ASSERT_EQUAL(explain(&x.cfg, "openai/gpt-4o-mini", true, &out), 0);
+	json_error_t jerr;
+	json_t *j = json_loads(out, 0, &jerr);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+	json_t *matches = json_object_get(j, "matches");
+	CU_ASSERT_EQUAL(json_array_size(matches), 2);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(j, "query")),
+			       "openai/gpt-4o-mini");
+	CU_ASSERT_STRING_EQUAL(
+	    json_string_value(json_object_get(json_array_get(matches, 0), "source")), "modelsdev");
+	json_decref(j);
+	free(out);
+	/* The bare native id, and ignoring case. */
+	CU_ASSERT_EQUAL(explain(&x.cfg, "modelsdev:gpt-4o-mini", false, &out), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "modelsdev:openai/gpt-4o-mini (provider openai)"));
+	free(out);
+	CU_ASSERT_EQUAL(explain(&x.cfg, "MISTRALAI/Mistral-7B-Instruct-v0.3", false, &out), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "huggingface:mistralai/Mistral-7B-Instruct-v0.3 -> "
+					   "mistral/mistral-7b-instruct-v0.3"));
+	free(out);
+	/* A canonical model id: all records that went to it. */
+	CU_ASSERT_EQUAL(explain(&x.cfg, "mistral/mistral-7b-instruct-v0.3", false, &out), 0);
+	CU_ASSERT_TRUE(str_starts_with(out, "mistral/mistral-7b-instruct-v0.3: 2 records\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "openrouter:mistralai/mistral-7b-instruct-v0.3"));
+	free(out);
+	/* An unaligned record says so. */
+	CU_ASSERT_EQUAL(explain(&x.cfg, "arena:gpt-4o-mini-2024-07-18", false, &out), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "rule unaligned"));
+	free(out);
+	/* Not a configured source: the whole argument is the id. */
+	CU_ASSERT_EQUAL(explain(&x.cfg, "nosuch:openai/gpt-4o-mini", false, &out), 1);
+	CU_ASSERT_STRING_EQUAL(out, "");
+	free(out);
+	CU_ASSERT_EQUAL(explain(&x.cfg, "arena:openai/gpt-4o-mini", true, &out), 1);
+	j = json_loads(out, 0, &jerr);
+	CU_ASSERT_EQUAL(json_array_size(json_object_get(j, "matches")), 0);
+	json_decref(j);
+	free(out);
+	CU_ASSERT_EQUAL(explain(&x.cfg, "", false, &out), 2);
+	free(out);
+	/* A hand-written mapping in another layout is still read. */
+	free(tu_write_file(dir, "mapping.json",
+			   "{\"entries\":[{\"source\":\"s\",\"id\":\"a:b\",\"model\":\"m/a\","
+			   "\"rule\":\"exact\",\"key\":\"m/a\"}]}"));
+	CU_ASSERT_EQUAL(explain(&x.cfg, "a:b", false, &out), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "s:a:b -> m/a"));
+	free(out);
+	free(tu_write_file(dir, "mapping.json", "[1, 2]"));
+	CU_ASSERT_EQUAL(explain(&x.cfg, "a:b", false, &out), 3);
+	free(out);
+	/* No outputs yet. */
+	tu_rm_rf(dir);
+	CU_ASSERT_EQUAL(explain(&x.cfg, "a:b", false, &out), 3);
+	free(out);
+	fx_free(&x);
+	free(dir);
+}
+
+/* ------------------------------------------------------------ golden */
+
+/*
+ * An end-to-end run of mapper, merge and writers over records as the
+ * plugins make them from several sources, compared byte for byte with
+ * tests/fixtures/mapper/golden-*.json. MF_UPDATE_GOLDEN=1 rewrites them
+ * (review the diff before committing).
+ */
+static void fx_golden_run(struct fx *x, bool reversed)
+{
+	fx_init(x);
+	const struct {
+		const char *name;
+		const char *plugin;
+		int precedence;
+	} srcs[] = {
+	    {"modelsdev", "modelsdev", 50},
+	    {"openrouter", "openrouter", 40},
+	    {"huggingface", "huggingface", 30},
+	    {"arena", "arena", 10},
+	    {"openai", "anyllm", 60},
+	    {"community", "community", 20},
+	    {"local", "local", 100},
+	};
+	size_t n = sizeof srcs / sizeof srcs[0];
+	size_t idx[8];
+	for (size_t k = 0; k < n; k++) {
+		size_t i = reversed ? n - 1 - k : k;
+		idx[i] = fx_source(x, srcs[i].name, srcs[i].plugin, srcs[i].precedence);
+		x->res[idx[i]].fetched_at = "2025-06-01T00:00:00Z";
+	}
+	size_t md = idx[0], or = idx[1], hf = idx[2], ar = idx[3], oa = idx[4], cm = idx[5],
+	       loc = idx[6];
+	struct mf_record *r;
+	/* models.dev: the maker, a cloud, Bedrock, Vertex. */
+	r = fx_offer(x, md, "anthropic", "claude-3-5-sonnet-20241022");
+	record_set_string(r, MF_FIELD_SOURCE_KEY, "anthropic/claude-3-5-sonnet-20241022");
+	record_set_string(r, MF_FIELD_NAME, "Claude Sonnet 3.5 v2");
+	set_price(r, 3, 15);
+	record_set_int(r, MF_FIELD_CONTEXT_TOKENS, 200000);
+	record_set_string(r, MF_FIELD_RELEASE_DATE, "2024-10-22");
+	add_list(r, MF_FIELD_INPUT_MODALITIES, (const char *const[]){"text", "image", NULL});
+	r = fx_offer(x, md, "amazon-bedrock", "anthropic.claude-3-5-sonnet-20241022-v2:0");
+	record_set_string(r, MF_FIELD_SOURCE_KEY,
+			  "amazon-bedrock/anthropic.claude-3-5-sonnet-20241022-v2:0");
+	set_price(r, 3, 15);
+	r = fx_offer(x, md, "google-vertex-anthropic", "claude-3-5-sonnet@20241022");
+	record_set_string(r, MF_FIELD_SOURCE_KEY,
+			  "google-vertex-anthropic/claude-3-5-sonnet@20241022");
+	set_price(r, 3.3, 16.5);
+	r = fx_offer(x, md, "openai", "gpt-4.1");
+	record_set_string(r, MF_FIELD_SOURCE_KEY, "openai/gpt-4.1");
+	set_price(r, 2, 8);
+	r = fx_offer(x, md, "azure", "gpt-4.1");
+	record_set_string(r, MF_FIELD_SOURCE_KEY, "azure/gpt-4.1");
+	set_price(r, 2.2, 8.8);
+	r = fx_offer(x, md, "togetherai", "meta-llama/Llama-3.3-70B-Instruct-Turbo");
+	record_set_string(r, MF_FIELD_SOURCE_KEY,
+			  "togetherai/meta-llama/Llama-3.3-70B-Instruct-Turbo");
+	set_price(r, 0.88, 0.88);
+	r = fx_offer(x, md, "fireworks-ai", "accounts/fireworks/models/llama-v3p3-70b-instruct");
+	record_set_string(r, MF_FIELD_SOURCE_KEY,
+			  "fireworks-ai/accounts/fireworks/models/llama-v3p3-70b-instruct");
+	set_price(r, 0.9, 0.9);
+	/* OpenRouter: serving suffixes and crosswalks. */
+	r = fx_offer(x, or, "openrouter", "openai/gpt-4.1");
+	record_set_string(r, MF_FIELD_CANONICAL_SLUG, "openai/gpt-4.1-2025-04-14");
+	set_price(r, 2, 8);
+	r = fx_offer(x, or, "openrouter", "meta-llama/llama-3.3-70b-instruct:free");
+	record_set_string(r, MF_FIELD_BASE_ID, "meta-llama/llama-3.3-70b-instruct");
+	record_set_string(r, MF_FIELD_SERVING_SUFFIX, "free");
+	record_set_string(r, MF_FIELD_HF_ID, "meta-llama/Llama-3.3-70B-Instruct");
+	set_price(r, 0, 0);
+	r = fx_offer(x, or, "openrouter", "meta-llama/llama-3.3-70b-instruct");
+	record_set_string(r, MF_FIELD_HF_ID, "meta-llama/Llama-3.3-70B-Instruct");
+	set_price(r, 0.13, 0.4);
+	r = fx_offer(x, or, "openrouter", "anthropic/claude-3.7-sonnet:thinking");
+	set_price(r, 3, 15);
+	/* The admin's OpenAI key lists the dated snapshot. */
+	r = fx_offer(x, oa, "openai", "gpt-4.1-2025-04-14");
+	record_set_bool(r, MF_FIELD_CALLABLE, true);
+	record_set_string(r, MF_FIELD_CREATED, "2025-04-14T00:00:00Z");
+	/* Hugging Face and the community list. */
+	r = fx_model(x, hf, "meta-llama/Llama-3.3-70B-Instruct");
+	record_set_string(r, MF_FIELD_MAKER, "meta-llama");
+	record_set_string(r, MF_FIELD_HF_ID, "meta-llama/Llama-3.3-70B-Instruct");
+	record_set_string(r, MF_FIELD_LICENSE, "llama3.3");
+	record_set_int(r, MF_FIELD_DOWNLOADS, 500000);
+	add_list(r, MF_FIELD_TAGS, (const char *const[]){"transformers", "conversational", NULL});
+	r = fx_model(x, hf, "Qwen/Qwen2.5-7B-Instruct");
+	record_set_string(r, MF_FIELD_MAKER, "Qwen");
+	record_set_int(r, MF_FIELD_DOWNLOADS, 900000);
+	r = fx_model(x, cm, "anthropic/claude-3-5-sonnet-20241022");
+	record_set_int(r, MF_FIELD_RANK, 3);
+	/* Arena names. */
+	r = fx_model(x, ar, "claude-3-5-sonnet-20241022");
+	record_map_set(r, MF_FIELD_SCORES, "arena.full", 1283.4);
+	r = fx_model(x, ar, "llama-3.3-70b-instruct");
+	record_map_set(r, MF_FIELD_SCORES, "arena.full", 1255.9);
+	r = fx_model(x, ar, "athene-v2-chat");
+	record_map_set(r, MF_FIELD_SCORES, "arena.full", 1250);
+	/* The admin's overlay. */
+	r = fx_model(x, loc, "anthropic/claude-3-5-sonnet-20241022");
+	add_list(r, MF_FIELD_ALIASES, (const char *const[]){"sonnet-new", NULL});
+	record_set_string(r, MF_FIELD_NAME, "Claude 3.5 Sonnet (Oct 2024)");
+	fx_build(x);
+}
+
+static void compare_golden(const char *name, const char *got)
+{
+	char *rel = xasprintf("tests/fixtures/mapper/golden-%s", name);
+	char *path = tu_srcpath(rel);
+	const char *update = getenv("MF_UPDATE_GOLDEN");
+	if (update && *update) {
+		FILE *f = fopen(path, "w");
+		CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+		fputs(got, f);
+		fclose(f);
+	} else {
+		char *want = tu_read_file(path);
+		CU_ASSERT_PTR_NOT_NULL(want);
+		if (want && strcmp(want, got) != 0) {
+			fprintf(stderr,
+				"\n%s differs from the output (MF_UPDATE_GOLDEN=1 rewrites "
+				"it)\n",
+				path);
+			CU_FAIL("golden output");
+		}
+		free(want);
+	}
+	free(path);
+	free(rel);
+}
+
+static void test_golden(void)
+{
+	static const char *const files[] = {"catalog.json", "mapping.json",
+					    "staging_candidates.json", "changes.json"};
+	char *texts[2][4];
+	for (int round = 0; round < 2; round++) {
+		struct fx x;
+		fx_golden_run(&x, round == 1);
+		char *dir = tu_tmpdir();
+		x.cfg.output_dir = dir;
+		struct writer_input in = {.cfg = &x.cfg,
+					  .results = x.res,
+					  .catalog = &x.cat,
+					  .mapping = &x.map,
+					  .generated_at = "2025-06-01T00:00:00Z"};
+		char err[256] = "";
+		CU_ASSERT_EQUAL_FATAL(writer_write_all(&in, err, sizeof err), 0);
+		for (size_t i = 0; i < 4; i++) {
+			texts[round][i] = read_out(dir, files[i]);
+			CU_ASSERT_PTR_NOT_NULL_FATAL(texts[round][i]);
+		}
+		tu_rm_rf(dir);
+		free(dir);
+		fx_free(&x);
+	}
+	for (size_t i = 0; i < 4; i++)
+		compare_golden(files[i], texts[0][i]);
+	/* Config order changes only what lists sources in config order (the
+	 * catalog's sources[] and mapping.json): models, staging and changes
+	 * are the same bytes. */
+	const char *m0 = strstr(texts[0][0], "\"models\": ");
+	const char *m1 = strstr(texts[1][0], "\"models\": ");
+	CU_ASSERT_TRUE(m0 && m1 && strcmp(m0, m1) == 0);
+	CU_ASSERT_STRING_EQUAL(texts[0][2], texts[1][2]);
+	CU_ASSERT_STRING_EQUAL(texts[0][3], texts[1][3]);
+	for (int round = 0; round < 2; round++)
+		for (size_t i = 0; i < 4; i++)
+			free(texts[round][i]);
+}
+
 int main(void)
 {
+	char *data = tu_srcpath("data");
+	setenv("MODELFUSE_DATADIR", data, 1);
+	free(data);
 	static const struct tu_test tests[] = {
-	    {"maker and family tables", test_maker_tables},
-	    {"map: maker provider", test_map_maker_provider},
-	    {"map: namespace normalization", test_map_namespace},
-	    {"map: family prefix and maker field", test_map_family_and_maker_field},
-	    {"map: unaligned stays its own model", test_map_unaligned},
-	    {"map: order kept, unusable ids skipped", test_map_order_and_bad_ids},
 	    {"merge: scalar precedence", test_scalar_precedence},
 	    {"merge: null never erases", test_null_never_erases},
 	    {"merge: union lists", test_union_lists},
@@ -1267,6 +1791,13 @@ int main(void)
 	    {"write: deterministic bytes", test_write_deterministic},
 	    {"write: atomic, previous outputs kept", test_write_atomic},
 	    {"write: empty run", test_write_empty},
+	    {"merge: lists that replace", test_non_union_lists},
+	    {"overlay: remove and replace", test_overlay_remove_replace},
+	    {"overlay: pinned", test_overlay_pinned},
+	    {"popularity", test_popularity},
+	    {"changes: digest, changes.json, summary", test_changes},
+	    {"explain", test_explain},
+	    {"golden end-to-end, config order", test_golden},
 	    {NULL, NULL},
 	};
 	return tu_main("merge", tests);
