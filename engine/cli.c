@@ -11,12 +11,14 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "changes.h"
 #include "config.h"
 #include "fetch.h"
 #include "loader.h"
 #include "log.h"
 #include "mapper.h"
 #include "merge.h"
+#include "query.h"
 #include "runner.h"
 #include "util.h"
 #include "writer.h"
@@ -31,6 +33,9 @@ static const char usage_text[] =
 	"      [--dry-run]        fetch every enabled source and write the outputs\n"
 	"  plugins [-v]           list the plugins found, with ABI and plugin versions\n"
 	"  check-config           validate the config and that every enabled plugin loads\n"
+	"  explain [--json] [SOURCE:]ID\n"
+	"                         how a native id (or every record of a model id) was\n"
+	"                         aligned, from the last run's mapping.json\n"
 	"\n"
 	"options:\n"
 	"  -c, --config FILE      config file (default $MODELFUSE_CONFIG, else\n"
@@ -276,13 +281,22 @@ static int cmd_run(const struct cli *cli, int argc, char **argv)
 		rc = MF_EXIT_USAGE;
 		goto out_plugins;
 	}
+	/* The mapper's tables are configuration too: a broken overrides file
+	 * stops the run before anything is fetched. */
+	struct mapper_tables *tables = mapper_tables_load(cfg, &config_errs);
+	if (!tables) {
+		errors_print(&config_errs);
+		log_error("%s: the mapper's data cannot be used: nothing run", cfg->path);
+		rc = MF_EXIT_USAGE;
+		goto out_plugins;
+	}
 	/* A plugin that cannot be loaded costs its source, not the run. */
 	errors_print(&load_errs);
 
 	int lock_fd = -1;
 	rc = take_lock(cfg, &lock_fd);
 	if (rc != MF_EXIT_OK)
-		goto out_plugins;
+		goto out_tables;
 
 	fetch_global_init();
 	struct source_result *results = xcalloc(cfg->n_sources, sizeof *results);
@@ -301,14 +315,16 @@ static int cmd_run(const struct cli *cli, int argc, char **argv)
 
 	struct mapping map = {0};
 	struct catalog cat = {0};
+	struct changes changes = {0};
 	char err[1024] = "";
 	if (total_records(cfg, results) == 0) {
 		log_error("no source yielded records: previous outputs left untouched");
 		rc = MF_EXIT_NO_OUTPUT;
 		goto out_results;
 	}
-	mapper_map(results, cfg->n_sources, &map);
+	mapper_map_with(tables, cfg, results, cfg->n_sources, &map);
 	merge_build(cfg, results, cfg->n_sources, &map, &cat);
+	changes_compute(cfg->output_dir, &cat, &changes);
 
 	char generated_at[32];
 	utc_now_iso(generated_at, sizeof generated_at);
@@ -318,6 +334,7 @@ static int cmd_run(const struct cli *cli, int argc, char **argv)
 		.catalog = &cat,
 		.mapping = &map,
 		.generated_at = generated_at,
+		.changes = &changes,
 	};
 	if (!opts.dry_run && writer_write_all(&in, err, sizeof err) != 0) {
 		log_error("%s: previous outputs left untouched", err);
@@ -327,8 +344,10 @@ static int cmd_run(const struct cli *cli, int argc, char **argv)
 	rc = degraded ? MF_EXIT_DEGRADED : MF_EXIT_OK;
 	/* Silent on success without a terminal, as cron expects; a person at
 	 * a terminal (or -v) gets the table and where the catalog went. */
-	if (opts.dry_run || isatty(STDERR_FILENO) || log_get_level() >= MF_LOG_INFO)
+	if (opts.dry_run || isatty(STDERR_FILENO) || log_get_level() >= MF_LOG_INFO) {
 		print_summary(cfg, results, &cat, opts.dry_run ? NULL : cfg->output_dir);
+		changes_summary(&changes, stderr, 10);
+	}
 	if (opts.dry_run)
 		printf("dry run: %zu models from %zu records; nothing written\n", cat.n_models,
 		       total_records(cfg, results));
@@ -336,6 +355,7 @@ static int cmd_run(const struct cli *cli, int argc, char **argv)
 		printf("catalog written to %s/catalog.json\n", cfg->output_dir);
 
 out_catalog:
+	changes_free(&changes);
 	catalog_free(&cat);
 	mapping_free(&map);
 out_results:
@@ -343,6 +363,8 @@ out_results:
 		source_result_free(&results[i]);
 	free(results);
 	close(lock_fd);
+out_tables:
+	mapper_tables_free(tables);
 out_plugins:
 	errors_free(&load_errs);
 	errors_free(&config_errs);
@@ -432,6 +454,7 @@ static int cmd_check_config(const struct cli *cli, int argc, char **argv)
 		return MF_EXIT_USAGE;
 	struct errors load_errs = {0}, config_errs = {0};
 	struct loaded_plugin *plugins = load_plugins(cfg, &load_errs, &config_errs);
+	mapper_tables_free(mapper_tables_load(cfg, &config_errs));
 	errors_print(&load_errs);
 	errors_print(&config_errs);
 	size_t enabled = 0;
@@ -448,6 +471,28 @@ static int cmd_check_config(const struct cli *cli, int argc, char **argv)
 	errors_free(&load_errs);
 	errors_free(&config_errs);
 	close_plugins(cfg, plugins);
+	config_free(cfg);
+	return rc;
+}
+
+static int cmd_explain(const struct cli *cli, int argc, char **argv)
+{
+	bool json = false;
+	const char *arg = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = true;
+		else if (!arg && argv[i][0] != '-')
+			arg = argv[i];
+		else
+			return usage_error("explain: unexpected argument '%s'", argv[i]);
+	}
+	if (!arg)
+		return usage_error("%s", "explain: give a [SOURCE:]ID");
+	struct config *cfg = load_config(cli);
+	if (!cfg)
+		return MF_EXIT_USAGE;
+	int rc = query_explain(cfg, arg, json, stdout);
 	config_free(cfg);
 	return rc;
 }
@@ -507,6 +552,8 @@ int cli_main(int argc, char **argv)
 		return cmd_plugins(&cli, sub_argc, sub_argv);
 	if (strcmp(cmd, "check-config") == 0)
 		return cmd_check_config(&cli, sub_argc, sub_argv);
+	if (strcmp(cmd, "explain") == 0)
+		return cmd_explain(&cli, sub_argc, sub_argv);
 	if (strcmp(cmd, "help") == 0) {
 		fputs(usage_text, stdout);
 		return MF_EXIT_OK;

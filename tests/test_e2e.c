@@ -403,7 +403,39 @@ static void test_cli_usage(void)
 	sandbox_free(&sb);
 }
 
+static void test_explain_after_run(void)
+{
+	struct sandbox sb = sandbox_new();
+	sandbox_config(&sb, two_sources);
+	CU_ASSERT_EQUAL_FATAL(run_program(&sb, (const char *const[]){"run", NULL}, NULL, NULL), 0);
+	char *out = NULL;
+	CU_ASSERT_EQUAL(run_program(&sb,
+				    (const char *const[]){"explain",
+							  "anthropic/claude-3-5-sonnet-20241022",
+							  NULL},
+				    &out, NULL),
+			0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "modelsdev"));
+	free(out);
+	CU_ASSERT_EQUAL(run_program(&sb,
+				    (const char *const[]){"explain", "--json",
+							  "modelsdev:gpt-4o-mini", NULL},
+				    &out, NULL),
+			0);
+	json_error_t jerr;
+	json_t *j = json_loads(out, 0, &jerr);
+	CU_ASSERT_PTR_NOT_NULL(j);
+	json_decref(j);
+	free(out);
+	CU_ASSERT_EQUAL(run_program(&sb, (const char *const[]){"explain", "modelsdev:no-such", NULL},
+				    NULL, NULL),
+			1);
+	CU_ASSERT_EQUAL(run_program(&sb, (const char *const[]){"explain", NULL}, NULL, NULL), 2);
+	sandbox_free(&sb);
+}
+
 static const struct tu_test tests[] = {
+	{"explain after a run", test_explain_after_run},
 	{"run writes the catalog", test_run_writes_catalog},
 	{"bad config exits 2 naming file:line", test_bad_config_exits_2_with_line},
 	{"a crashing plugin costs only its source", test_crashing_plugin_costs_only_its_source},
