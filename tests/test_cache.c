@@ -21,6 +21,7 @@
 #include "cache.h"
 #include "config.h"
 #include "fetch.h"
+#include "httpd_client.h"
 #include "loader.h"
 #include "record.h"
 #include "runner.h"
@@ -47,140 +48,6 @@ static bool has(const char *s, const char *part)
 		return true;
 	fprintf(stderr, "\n\"%s\" does not contain \"%s\"\n", s ? s : "(null)", part);
 	return false;
-}
-
-/* ------------------------------------------------------------- the loopback server */
-
-struct httpd {
-	pid_t pid;
-	char *dir; /* script and log */
-	char *script;
-	char *log;
-	int plain, other, tls; /* ports */
-};
-
-/* One CA and server certificate for the whole program: openssl runs once. */
-static char *tls_dir;
-
-static void remove_tls_dir(void)
-{
-	tu_rm_rf(tls_dir);
-	free(tls_dir);
-}
-
-static void httpd_script(struct httpd *h, const char *json)
-{
-	/* A new file renamed in: the server never reads half a script. */
-	char *tmp = xasprintf("%s/script.json.new", h->dir);
-	FILE *f = fopen(tmp, "w");
-	CU_ASSERT_FATAL(f != NULL);
-	fputs(json, f);
-	fclose(f);
-	CU_ASSERT_FATAL(rename(tmp, h->script) == 0);
-	free(tmp);
-}
-
-static int port_of(const char *line, const char *name)
-{
-	char *key = xasprintf("%s=", name);
-	const char *at = strstr(line, key);
-	free(key);
-	return at ? atoi(at + strlen(name) + 1) : -1;
-}
-
-static void httpd_start(struct httpd *h, const char *json)
-{
-	if (!tls_dir) {
-		tls_dir = tu_tmpdir();
-		atexit(remove_tls_dir);
-	}
-	*h = (struct httpd){.dir = tu_tmpdir()};
-	h->script = xasprintf("%s/script.json", h->dir);
-	h->log = xasprintf("%s/requests.jsonl", h->dir);
-	httpd_script(h, json);
-	char *server = tu_srcpath("tests/httpd/mfhttpd.py");
-	int p[2];
-	CU_ASSERT_FATAL(pipe(p) == 0);
-	fflush(NULL);
-	h->pid = fork();
-	CU_ASSERT_FATAL(h->pid >= 0);
-	if (h->pid == 0) {
-		dup2(p[1], 1);
-		close(p[0]);
-		close(p[1]);
-		execlp("python3", "python3", server, "--script", h->script, "--log", h->log,
-		       "--tls-dir", tls_dir, "--idle", "120", (char *)NULL);
-		fprintf(stderr, "cannot run python3: %s\n", strerror(errno));
-		_exit(127);
-	}
-	close(p[1]);
-	free(server);
-	char line[256] = "";
-	size_t len = 0;
-	struct pollfd pf = {.fd = p[0], .events = POLLIN};
-	while (len < sizeof line - 1 && !memchr(line, '\n', len) && poll(&pf, 1, 30000) > 0) {
-		ssize_t n = read(p[0], line + len, sizeof line - 1 - len);
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-		line[len] = '\0';
-	}
-	close(p[0]);
-	h->plain = port_of(line, "plain");
-	h->other = port_of(line, "other");
-	h->tls = port_of(line, "tls");
-	if (h->plain <= 0 || h->other <= 0 || h->tls <= 0)
-		fprintf(stderr, "the test server did not start: \"%s\"\n", line);
-	CU_ASSERT_FATAL(h->plain > 0 && h->other > 0 && h->tls > 0);
-}
-
-/* The server goes away at once, as a crashed upstream would. */
-static void httpd_kill(struct httpd *h)
-{
-	if (h->pid > 0) {
-		kill(h->pid, SIGKILL);
-		waitpid(h->pid, NULL, 0);
-		h->pid = 0;
-	}
-}
-
-static void httpd_stop(struct httpd *h)
-{
-	httpd_kill(h);
-	tu_rm_rf(h->dir);
-	free(h->dir);
-	free(h->script);
-	free(h->log);
-}
-
-/* Requests logged so far that match: listener and path (NULL: any; a path
- * matches up to its query), and the header present (header NULL: any),
- * with that value when value is not NULL. */
-static int requests(const struct httpd *h, const char *listener, const char *path,
-		    const char *header, const char *value)
-{
-	char *log = tu_read_file(h->log);
-	int count = 0;
-	for (char *line = log, *next; line && *line; line = next) {
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		json_t *j = json_loads(line, 0, NULL);
-		const char *l = json_string_value(json_object_get(j, "listener"));
-		const char *pth = json_string_value(json_object_get(j, "path"));
-		json_t *hv = header ? json_object_get(json_object_get(j, "headers"), header) : NULL;
-		bool ok =
-		    j && (!listener || (l && strcmp(l, listener) == 0)) &&
-		    (!path || (pth && str_starts_with(pth, path) &&
-			       (pth[strlen(path)] == '\0' || pth[strlen(path)] == '?'))) &&
-		    (!header || (hv && (!value || strcmp(json_string_value(hv), value) == 0)));
-		count += ok;
-		json_decref(j);
-		if (!next)
-			break;
-	}
-	free(log);
-	return count;
 }
 
 /* ------------------------------------------------------------- runs */
@@ -424,7 +291,7 @@ static void test_ttl_cached_makes_no_request(void)
 	run_once(&r, dir, ini, NULL);
 	CU_ASSERT(status_is(&r.results[0], SOURCE_FRESH));
 	CU_ASSERT_EQUAL(r.results[0].records.count, 3);
-	CU_ASSERT_EQUAL(requests(&h, NULL, NULL, NULL, NULL), 1);
+	CU_ASSERT_EQUAL(httpd_requests(&h, NULL, NULL, NULL, NULL), 1);
 	char *first = records_digest(&r.results[0]);
 	char *fetched = xstrdup(r.results[0].fetched_at);
 
@@ -447,7 +314,7 @@ static void test_ttl_cached_makes_no_request(void)
 	run_go(&r, NULL);
 	CU_ASSERT(status_is(&r.results[0], SOURCE_CACHED));
 	CU_ASSERT_PTR_NULL(r.results[0].message);
-	CU_ASSERT_EQUAL(requests(&h, NULL, NULL, NULL, NULL), 1);
+	CU_ASSERT_EQUAL(httpd_requests(&h, NULL, NULL, NULL, NULL), 1);
 	char *second = records_digest(&r.results[0]);
 	CU_ASSERT_STRING_EQUAL(first, second);
 	CU_ASSERT(r.results[0].fetched_at && strcmp(r.results[0].fetched_at, fetched) == 0);
@@ -456,7 +323,7 @@ static void test_ttl_cached_makes_no_request(void)
 	age_cache(dir, "web");
 	run_go(&r, NULL);
 	CU_ASSERT(status_is(&r.results[0], SOURCE_FRESH));
-	CU_ASSERT_EQUAL(requests(&h, NULL, NULL, NULL, NULL), 2);
+	CU_ASSERT_EQUAL(httpd_requests(&h, NULL, NULL, NULL, NULL), 2);
 	run_free(&r);
 
 	/* Another URL in the config is another source: no cached answer. */
@@ -466,7 +333,7 @@ static void test_ttl_cached_makes_no_request(void)
 			h.plain);
 	run_once(&r, dir, ini, NULL);
 	CU_ASSERT(status_is(&r.results[0], SOURCE_FRESH));
-	CU_ASSERT_EQUAL(requests(&h, NULL, NULL, NULL, NULL), 3);
+	CU_ASSERT_EQUAL(httpd_requests(&h, NULL, NULL, NULL, NULL), 3);
 	run_free(&r);
 
 	free(first);
@@ -498,7 +365,7 @@ static void test_304_renews(void)
 	CU_ASSERT(etag && strcmp(etag, "\"v1\"") == 0);
 	char *lm = manifest_string(dir, "web", "last_modified");
 	CU_ASSERT(lm && strcmp(lm, "Tue, 01 Sep 2026 10:00:00 GMT") == 0);
-	CU_ASSERT_EQUAL(requests(&h, NULL, "/data", "if-none-match", NULL), 0);
+	CU_ASSERT_EQUAL(httpd_requests(&h, NULL, "/data", "if-none-match", NULL), 0);
 
 	age_cache(dir, "web");
 	char *before = folder_digest(dir);
@@ -506,9 +373,9 @@ static void test_304_renews(void)
 	CU_ASSERT(status_is(&r.results[0], SOURCE_FRESH));
 	CU_ASSERT_PTR_NULL(r.results[0].message);
 	/* The first page was asked for conditionally, the server said 304. */
-	CU_ASSERT_EQUAL(requests(&h, NULL, "/data", "if-none-match", "\"v1\""), 1);
+	CU_ASSERT_EQUAL(httpd_requests(&h, NULL, "/data", "if-none-match", "\"v1\""), 1);
 	CU_ASSERT_EQUAL(
-	    requests(&h, NULL, "/data", "if-modified-since", "Tue, 01 Sep 2026 10:00:00 GMT"), 1);
+	    httpd_requests(&h, NULL, "/data", "if-modified-since", "Tue, 01 Sep 2026 10:00:00 GMT"), 1);
 	char *second = records_digest(&r.results[0]);
 	CU_ASSERT_STRING_EQUAL(first, second);
 	/* fetched_at renewed, in the result and the manifest. */
@@ -525,7 +392,7 @@ static void test_304_renews(void)
 	/* Now within the TTL again. */
 	run_go(&r, NULL);
 	CU_ASSERT(status_is(&r.results[0], SOURCE_CACHED));
-	CU_ASSERT_EQUAL(requests(&h, NULL, "/data", NULL, NULL), 2);
+	CU_ASSERT_EQUAL(httpd_requests(&h, NULL, "/data", NULL, NULL), 2);
 	run_free(&r);
 
 	free(first);
@@ -561,8 +428,8 @@ static void test_normalize_once(void)
 	sleep(1); /* so that fetched_at (whole seconds) moves */
 	run_go(&r, NULL);
 	CU_ASSERT(status_is(&r.results[0], SOURCE_FRESH));
-	CU_ASSERT_EQUAL(requests(&h, NULL, "/data", NULL, NULL), 2);
-	CU_ASSERT_EQUAL(requests(&h, NULL, "/p2", NULL, NULL), 2);
+	CU_ASSERT_EQUAL(httpd_requests(&h, NULL, "/data", NULL, NULL), 2);
+	CU_ASSERT_EQUAL(httpd_requests(&h, NULL, "/p2", NULL, NULL), 2);
 	CU_ASSERT_EQUAL(count_lines(count), 2);
 	char *second = records_digest(&r.results[0]);
 	CU_ASSERT_STRING_EQUAL(first, second);
@@ -810,7 +677,7 @@ static void test_offline(void)
 	struct run r;
 	run_once(&r, dir, ini, NULL);
 	CU_ASSERT(status_is(&r.results[0], SOURCE_FRESH));
-	int made = requests(&h, NULL, NULL, NULL, NULL);
+	int made = httpd_requests(&h, NULL, NULL, NULL, NULL);
 	CU_ASSERT_EQUAL(made, 2);
 
 	/* Within the TTL offline: cached. */
@@ -829,7 +696,7 @@ static void test_offline(void)
 	/* No cache offline: failed. Never a connection, whatever the source. */
 	CU_ASSERT(status_is(&r.results[2], SOURCE_FAILED));
 	CU_ASSERT(has(r.results[2].message, "offline: not fetching"));
-	CU_ASSERT_EQUAL(requests(&h, NULL, NULL, NULL, NULL), made);
+	CU_ASSERT_EQUAL(httpd_requests(&h, NULL, NULL, NULL, NULL), made);
 	run_free(&r);
 
 	free(page);
@@ -855,12 +722,12 @@ static void test_force_refresh(void)
 	const struct run_options force = {.force_refresh = true};
 	run_go(&r, &force);
 	CU_ASSERT(status_is(&r.results[0], SOURCE_FRESH));
-	CU_ASSERT_EQUAL(requests(&h, NULL, "/data", NULL, NULL), 2);
+	CU_ASSERT_EQUAL(httpd_requests(&h, NULL, "/data", NULL, NULL), 2);
 	/* Forced, but the payload is the same: still normalized only once. */
 	CU_ASSERT_EQUAL(count_lines(count), 1);
 	run_go(&r, NULL);
 	CU_ASSERT(status_is(&r.results[0], SOURCE_CACHED));
-	CU_ASSERT_EQUAL(requests(&h, NULL, "/data", NULL, NULL), 2);
+	CU_ASSERT_EQUAL(httpd_requests(&h, NULL, "/data", NULL, NULL), 2);
 	run_free(&r);
 	free(ini);
 	free(opt);
@@ -893,8 +760,8 @@ static void test_only(void)
 	run_go(&r, &only);
 	CU_ASSERT(status_is(&r.results[0], SOURCE_FRESH));
 	CU_ASSERT(status_is(&r.results[1], SOURCE_CACHED));
-	CU_ASSERT_EQUAL(requests(&h, NULL, "/a", NULL, NULL), 2);
-	CU_ASSERT_EQUAL(requests(&h, NULL, "/b", NULL, NULL), 1);
+	CU_ASSERT_EQUAL(httpd_requests(&h, NULL, "/a", NULL, NULL), 2);
+	CU_ASSERT_EQUAL(httpd_requests(&h, NULL, "/b", NULL, NULL), 1);
 
 	/* b past its TTL is not refreshed either: stale. */
 	age_cache(dir, "b");
@@ -903,7 +770,7 @@ static void test_only(void)
 	CU_ASSERT(has(r.results[1].message, "not refreshed: --only names other sources; "
 					    "using cache from " OLD_TIME));
 	CU_ASSERT_EQUAL(r.results[1].records.count, 1);
-	CU_ASSERT_EQUAL(requests(&h, NULL, "/b", NULL, NULL), 1);
+	CU_ASSERT_EQUAL(httpd_requests(&h, NULL, "/b", NULL, NULL), 1);
 	run_free(&r);
 
 	/* A source with no cache that --only leaves out: failed. */
@@ -916,7 +783,7 @@ static void test_only(void)
 	CU_ASSERT(status_is(&r.results[0], SOURCE_FRESH));
 	CU_ASSERT(status_is(&r.results[1], SOURCE_FAILED));
 	CU_ASSERT(has(r.results[1].message, "no cache, and --only names other sources"));
-	CU_ASSERT_EQUAL(requests(&h, NULL, "/c", NULL, NULL), 0);
+	CU_ASSERT_EQUAL(httpd_requests(&h, NULL, "/c", NULL, NULL), 0);
 	run_free(&r);
 
 	free(ini);
@@ -988,7 +855,7 @@ static void test_retries_503_429_retry_after(void)
 	run_once(&r, dir, ini, NULL);
 	CU_ASSERT(status_is(&r.results[0], SOURCE_FRESH));
 	CU_ASSERT_EQUAL(r.results[0].records.count, 3);
-	CU_ASSERT_EQUAL(requests(&h, NULL, "/data", NULL, NULL), 3);
+	CU_ASSERT_EQUAL(httpd_requests(&h, NULL, "/data", NULL, NULL), 3);
 	/* Both waits were capped at retry_after_max, not the 10 ms backoff. */
 	CU_ASSERT(r.seconds >= 0.8);
 	CU_ASSERT(r.seconds < 5);
@@ -1004,7 +871,7 @@ static void test_retries_503_429_retry_after(void)
 	char *want = xasprintf("GET http://127.0.0.1:%d/data: HTTP 503", h.plain);
 	CU_ASSERT(has(r.results[0].message, want));
 	free(want);
-	CU_ASSERT_EQUAL(requests(&h, NULL, "/data", NULL, NULL), 6);
+	CU_ASSERT_EQUAL(httpd_requests(&h, NULL, "/data", NULL, NULL), 6);
 	/* Doubling backoff: 100 ms, then 200 ms. */
 	CU_ASSERT(r.seconds >= 0.3);
 	run_free(&r);
@@ -1014,7 +881,7 @@ static void test_retries_503_429_retry_after(void)
 	run_once(&r, dir, ini, NULL);
 	CU_ASSERT(status_is(&r.results[0], SOURCE_FAILED));
 	CU_ASSERT(has(r.results[0].message, ": HTTP 404"));
-	CU_ASSERT_EQUAL(requests(&h, NULL, "/data", NULL, NULL), 7);
+	CU_ASSERT_EQUAL(httpd_requests(&h, NULL, "/data", NULL, NULL), 7);
 	run_free(&r);
 
 	free(ini);
@@ -1038,7 +905,7 @@ static void test_connection_errors_retried(void)
 	run_once(&r, dir, ini, NULL);
 	CU_ASSERT(status_is(&r.results[0], SOURCE_FRESH));
 	CU_ASSERT_EQUAL(r.results[0].records.count, 3);
-	CU_ASSERT_EQUAL(requests(&h, NULL, "/data", NULL, NULL), 4);
+	CU_ASSERT_EQUAL(httpd_requests(&h, NULL, "/data", NULL, NULL), 4);
 	run_free(&r);
 
 	/* Without retries, the first failure is the outcome. */
@@ -1050,7 +917,7 @@ static void test_connection_errors_retried(void)
 	run_once(&r, dir, ini, NULL);
 	CU_ASSERT(status_is(&r.results[0], SOURCE_FAILED));
 	CU_ASSERT(has(r.results[0].message, "GET http://"));
-	CU_ASSERT_EQUAL(requests(&h, NULL, "/data", NULL, NULL), 5);
+	CU_ASSERT_EQUAL(httpd_requests(&h, NULL, "/data", NULL, NULL), 5);
 	run_free(&r);
 
 	/* Nobody listening: connection refused, retried, then failed. */
@@ -1113,7 +980,7 @@ static void test_body_limit_http(void)
 	CU_ASSERT(has(r.results[0].message, want));
 	free(want);
 	/* Too big is not a hiccup: not retried. */
-	CU_ASSERT_EQUAL(requests(&h, NULL, "/big", NULL, NULL), 1);
+	CU_ASSERT_EQUAL(httpd_requests(&h, NULL, "/big", NULL, NULL), 1);
 	run_free(&r);
 	free(ini);
 
@@ -1144,7 +1011,7 @@ static void test_redirects(void)
 			" \"tls /down\": {\"status\": 302, \"headers\": {\"Location\": "
 			"\"http://127.0.0.1:{plain}/data\"}}}");
 	char *dir = tu_tmpdir();
-	char *ca = xasprintf("%s/ca.pem", tls_dir);
+	char *ca = xstrdup(httpd_ca_file());
 	char *ini =
 	    xasprintf(CORE "retries = 0\nca_file = %s\n"
 			   "[source loop]\nplugin = cx_pager\nurl = http://127.0.0.1:%d/loop\n"
@@ -1156,7 +1023,7 @@ static void test_redirects(void)
 	run_once(&r, dir, ini, NULL);
 	CU_ASSERT(status_is(&r.results[0], SOURCE_FAILED));
 	CU_ASSERT(has(r.results[0].message, "more than 5 redirects"));
-	CU_ASSERT_EQUAL(requests(&h, "plain", "/loop", NULL, NULL), 6);
+	CU_ASSERT_EQUAL(httpd_requests(&h, "plain", "/loop", NULL, NULL), 6);
 	CU_ASSERT(status_is(&r.results[1], SOURCE_FRESH));
 	CU_ASSERT_EQUAL(r.results[1].records.count, 3);
 	/* https to http is refused, over real TLS, and the http URL never asked. */
@@ -1165,8 +1032,8 @@ static void test_redirects(void)
 	    xasprintf("redirect to http://127.0.0.1:%d/data refused: https to http", h.plain);
 	CU_ASSERT(has(r.results[2].message, want));
 	free(want);
-	CU_ASSERT_EQUAL(requests(&h, "tls", "/down", NULL, NULL), 1);
-	CU_ASSERT_EQUAL(requests(&h, "plain", "/data", NULL, NULL), 1); /* hop's only */
+	CU_ASSERT_EQUAL(httpd_requests(&h, "tls", "/down", NULL, NULL), 1);
+	CU_ASSERT_EQUAL(httpd_requests(&h, "plain", "/data", NULL, NULL), 1); /* hop's only */
 	run_free(&r);
 	free(ini);
 	free(ca);
@@ -1180,7 +1047,7 @@ static void test_tls_ca_file(void)
 	struct httpd h;
 	httpd_start(&h, "{\"/data\": {\"body\": \"" PAGE_ABC "\"}}");
 	char *dir = tu_tmpdir();
-	char *ca = xasprintf("%s/ca.pem", tls_dir);
+	char *ca = xstrdup(httpd_ca_file());
 	char *ini = xasprintf(CORE "retries = 0\nca_file = %s\n"
 				   "[source secure]\nplugin = cx_pager\n"
 				   "url = https://127.0.0.1:%d/data\n",
@@ -1189,7 +1056,7 @@ static void test_tls_ca_file(void)
 	run_once(&r, dir, ini, NULL);
 	CU_ASSERT(status_is(&r.results[0], SOURCE_FRESH));
 	CU_ASSERT_EQUAL(r.results[0].records.count, 3);
-	CU_ASSERT_EQUAL(requests(&h, "tls", "/data", NULL, NULL), 1);
+	CU_ASSERT_EQUAL(httpd_requests(&h, "tls", "/data", NULL, NULL), 1);
 	run_free(&r);
 	free(ini);
 
@@ -1201,7 +1068,7 @@ static void test_tls_ca_file(void)
 	run_once(&r, dir, ini, NULL);
 	CU_ASSERT(status_is(&r.results[0], SOURCE_FAILED));
 	CU_ASSERT(has(r.results[0].message, "certificate"));
-	CU_ASSERT_EQUAL(requests(&h, "tls", "/data", NULL, NULL), 1);
+	CU_ASSERT_EQUAL(httpd_requests(&h, "tls", "/data", NULL, NULL), 1);
 	run_free(&r);
 	free(ini);
 	free(ca);
@@ -1247,7 +1114,7 @@ static void test_auth_origin(void)
 			" \"tls /secure\": {\"body\": \"offer: p s\\nnext: /secure2\\n\"},"
 			" \"tls /secure2\": {\"body\": \"offer: p t\\n\"}}");
 	char *dir = tu_tmpdir();
-	char *ca = xasprintf("%s/ca.pem", tls_dir);
+	char *ca = xstrdup(httpd_ca_file());
 	char *ini =
 	    xasprintf(CORE "retries = 0\nca_file = %s\n"
 			   "[source paged]\nplugin = cx_pager\nauth = Bearer s3cret-token\n"
@@ -1265,15 +1132,15 @@ static void test_auth_origin(void)
 	CU_ASSERT_EQUAL(r.results[1].records.count, 1);
 	CU_ASSERT_EQUAL(r.results[2].records.count, 2);
 	/* To the configured origin: the header. */
-	CU_ASSERT_EQUAL(requests(&h, "plain", "/data", "authorization", "Bearer s3cret-token"), 1);
-	CU_ASSERT_EQUAL(requests(&h, "plain", "/redir", "authorization", NULL), 1);
-	CU_ASSERT_EQUAL(requests(&h, "tls", "/secure2", "authorization", NULL), 1);
+	CU_ASSERT_EQUAL(httpd_requests(&h, "plain", "/data", "authorization", "Bearer s3cret-token"), 1);
+	CU_ASSERT_EQUAL(httpd_requests(&h, "plain", "/redir", "authorization", NULL), 1);
+	CU_ASSERT_EQUAL(httpd_requests(&h, "tls", "/secure2", "authorization", NULL), 1);
 	/* To the other port, by next page or by redirect: never. */
-	CU_ASSERT_EQUAL(requests(&h, "other", "/p2", NULL, NULL), 2);
-	CU_ASSERT_EQUAL(requests(&h, "other", "/p2", "authorization", NULL), 0);
+	CU_ASSERT_EQUAL(httpd_requests(&h, "other", "/p2", NULL, NULL), 2);
+	CU_ASSERT_EQUAL(httpd_requests(&h, "other", "/p2", "authorization", NULL), 0);
 	/* Our user agent, on every request. */
 	char *ua = xasprintf("modelfuse/%s", PACKAGE_VERSION);
-	CU_ASSERT_EQUAL(requests(&h, NULL, NULL, "user-agent", ua), 6);
+	CU_ASSERT_EQUAL(httpd_requests(&h, NULL, NULL, "user-agent", ua), 6);
 	free(ua);
 	/* And the secret is nowhere in the cache. */
 	char *cache = xasprintf("%s/cache", dir);
@@ -1739,7 +1606,7 @@ static void test_program_server_dies(void)
 	/* The payload unchanged: fresh again, without normalize. */
 	CU_ASSERT_EQUAL(program_run(config, NULL, NULL), 0);
 	CU_ASSERT_EQUAL(count_lines(count), 1);
-	CU_ASSERT_EQUAL(requests(&h, NULL, "/pages", NULL, NULL), 2);
+	CU_ASSERT_EQUAL(httpd_requests(&h, NULL, "/pages", NULL, NULL), 2);
 
 	/* The upstream dies. */
 	httpd_kill(&h);
