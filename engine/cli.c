@@ -9,10 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "changes.h"
 #include "config.h"
+#include "derive.h"
 #include "fetch.h"
 #include "loader.h"
 #include "log.h"
@@ -36,6 +38,14 @@ static const char usage_text[] =
 	"  explain [--json] [SOURCE:]ID\n"
 	"                         how a native id (or every record of a model id) was\n"
 	"                         aligned, from the last run's mapping.json\n"
+	"  status [--json]        per source: status, fetched_at, records, cache age; the\n"
+	"                         last run's outcome, data-check flags, unaligned ids\n"
+	"  show [--json] MODEL    a model by id or alias: fields, tiers, scores, offerings,\n"
+	"                         provenance and data-check flags\n"
+	"  scores [--json] MODEL  a model's tiers and category scores with what they\n"
+	"                         are made of\n"
+	"  rankings [--json] [-n N] [--callable] CATEGORY\n"
+	"                         the best models of a category (or overall)\n"
 	"\n"
 	"options:\n"
 	"  -c, --config FILE      config file (default $MODELFUSE_CONFIG, else\n"
@@ -51,6 +61,11 @@ static const char usage_text[] =
 	"  --only NAME            refresh only the named sources (repeat, or NAME,NAME)\n"
 	"  --accept-shrink NAME   accept a payload the shrink guard would refuse, once\n"
 	"  --dry-run              write neither cache nor outputs; print the summary\n"
+	"\n"
+	"query options (the query commands read the last run's outputs):\n"
+	"  --json                 one JSON document instead of a table\n"
+	"  -n N                   rankings: at most N models (default 20, 0: all)\n"
+	"  --callable             rankings: only models the admin's keys can call\n"
 	"\n"
 	"exit status: 0 every source fresh or cached; 1 outputs written but a source\n"
 	"stale or failed; 2 usage or configuration error; 3 no records or outputs not\n"
@@ -290,6 +305,14 @@ static int cmd_run(const struct cli *cli, int argc, char **argv)
 		rc = MF_EXIT_USAGE;
 		goto out_plugins;
 	}
+	/* So are the derive stage's tables and [category] sections. */
+	struct derive_tables *derive_tables = derive_tables_load(cfg, &config_errs);
+	if (!derive_tables) {
+		errors_print(&config_errs);
+		log_error("%s: the derive stage's data cannot be used: nothing run", cfg->path);
+		rc = MF_EXIT_USAGE;
+		goto out_tables;
+	}
 	/* A plugin that cannot be loaded costs its source, not the run. */
 	errors_print(&load_errs);
 
@@ -297,6 +320,9 @@ static int cmd_run(const struct cli *cli, int argc, char **argv)
 	rc = take_lock(cfg, &lock_fd);
 	if (rc != MF_EXIT_OK)
 		goto out_tables;
+	char started_at[32];
+	utc_now_iso(started_at, sizeof started_at);
+	const char *outcome = NULL;
 
 	fetch_global_init();
 	struct source_result *results = xcalloc(cfg->n_sources, sizeof *results);
@@ -319,11 +345,23 @@ static int cmd_run(const struct cli *cli, int argc, char **argv)
 	char err[1024] = "";
 	if (total_records(cfg, results) == 0) {
 		log_error("no source yielded records: previous outputs left untouched");
+		outcome = "no source yielded records: previous outputs left untouched";
 		rc = MF_EXIT_NO_OUTPUT;
 		goto out_results;
 	}
 	mapper_map_with(tables, cfg, results, cfg->n_sources, &map);
 	merge_build(cfg, results, cfg->n_sources, &map, &cat);
+	/* Checks, tiers and scores before the changes: a nulled field is what
+	 * the catalog says. */
+	struct derive_input derive_in = {
+		.cfg = cfg,
+		.results = results,
+		.n_results = cfg->n_sources,
+		.mapping = &map,
+		.tables = derive_tables,
+		.now = time(NULL),
+	};
+	derive_run(&derive_in, &cat);
 	changes_compute(cfg->output_dir, &cat, &changes);
 
 	char generated_at[32];
@@ -338,10 +376,13 @@ static int cmd_run(const struct cli *cli, int argc, char **argv)
 	};
 	if (!opts.dry_run && writer_write_all(&in, err, sizeof err) != 0) {
 		log_error("%s: previous outputs left untouched", err);
+		outcome = err;
 		rc = MF_EXIT_NO_OUTPUT;
 		goto out_catalog;
 	}
 	rc = degraded ? MF_EXIT_DEGRADED : MF_EXIT_OK;
+	if (degraded)
+		outcome = "a source is stale or failed (see status)";
 	/* Silent on success without a terminal, as cron expects; a person at
 	 * a terminal (or -v) gets the table and where the catalog went. */
 	if (opts.dry_run || isatty(STDERR_FILENO) || log_get_level() >= MF_LOG_INFO) {
@@ -359,11 +400,15 @@ out_catalog:
 	catalog_free(&cat);
 	mapping_free(&map);
 out_results:
+	/* What status reports as the last run; a dry run leaves nothing. */
+	if (!opts.dry_run)
+		query_save_last_run(cfg, started_at, rc, outcome);
 	for (size_t i = 0; i < cfg->n_sources; i++)
 		source_result_free(&results[i]);
 	free(results);
 	close(lock_fd);
 out_tables:
+	derive_tables_free(derive_tables);
 	mapper_tables_free(tables);
 out_plugins:
 	errors_free(&load_errs);
@@ -455,6 +500,7 @@ static int cmd_check_config(const struct cli *cli, int argc, char **argv)
 	struct errors load_errs = {0}, config_errs = {0};
 	struct loaded_plugin *plugins = load_plugins(cfg, &load_errs, &config_errs);
 	mapper_tables_free(mapper_tables_load(cfg, &config_errs));
+	derive_tables_free(derive_tables_load(cfg, &config_errs));
 	errors_print(&load_errs);
 	errors_print(&config_errs);
 	size_t enabled = 0;
@@ -493,6 +539,68 @@ static int cmd_explain(const struct cli *cli, int argc, char **argv)
 	if (!cfg)
 		return MF_EXIT_USAGE;
 	int rc = query_explain(cfg, arg, json, stdout);
+	config_free(cfg);
+	return rc;
+}
+
+/* The options the query commands share. */
+struct query_args {
+	bool json;
+	bool callable;
+	size_t limit;
+	const char *arg;
+};
+
+/* Options may stand before or after the argument; `what` is the
+ * argument's name for the messages, NULL when the command takes none. */
+static int parse_query_args(int argc, char **argv, const char *what, bool rankings,
+			    struct query_args *qa)
+{
+	const char *cmd = argv[0];
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--json") == 0) {
+			qa->json = true;
+		} else if (rankings && strcmp(a, "--callable") == 0) {
+			qa->callable = true;
+		} else if (rankings && str_starts_with(a, "-n")) {
+			const char *v = a[2] ? a + 2 : i + 1 < argc ? argv[++i] : NULL;
+			int64_t n = 0;
+			if (!v || !parse_int64(v, &n) || n < 0)
+				return usage_error("%s: -n needs a number of models >= 0 (0: all)",
+						   cmd);
+			qa->limit = (size_t)n;
+		} else if (what && !qa->arg && (a[0] != '-' || a[1] == '\0')) {
+			qa->arg = a;
+		} else {
+			return usage_error("%s: unexpected argument '%s'", cmd, a);
+		}
+	}
+	if (what && !qa->arg)
+		return usage_error("%s: give a %s", cmd, what);
+	return MF_EXIT_OK;
+}
+
+static int cmd_query(const struct cli *cli, int argc, char **argv)
+{
+	const char *cmd = argv[0];
+	bool rankings = strcmp(cmd, "rankings") == 0;
+	const char *what = strcmp(cmd, "status") == 0 ? NULL : rankings ? "CATEGORY" : "MODEL";
+	struct query_args qa = {.limit = 20};
+	int rc = parse_query_args(argc, argv, what, rankings, &qa);
+	if (rc != MF_EXIT_OK)
+		return rc;
+	struct config *cfg = load_config(cli);
+	if (!cfg)
+		return MF_EXIT_USAGE;
+	if (strcmp(cmd, "status") == 0)
+		rc = query_status(cfg, 10, qa.json, stdout);
+	else if (strcmp(cmd, "show") == 0)
+		rc = query_show(cfg, qa.arg, qa.json, stdout);
+	else if (strcmp(cmd, "scores") == 0)
+		rc = query_scores(cfg, qa.arg, qa.json, stdout);
+	else
+		rc = query_rankings(cfg, qa.arg, qa.limit, qa.callable, qa.json, stdout);
 	config_free(cfg);
 	return rc;
 }
@@ -554,6 +662,9 @@ int cli_main(int argc, char **argv)
 		return cmd_check_config(&cli, sub_argc, sub_argv);
 	if (strcmp(cmd, "explain") == 0)
 		return cmd_explain(&cli, sub_argc, sub_argv);
+	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "show") == 0 ||
+	    strcmp(cmd, "scores") == 0 || strcmp(cmd, "rankings") == 0)
+		return cmd_query(&cli, sub_argc, sub_argv);
 	if (strcmp(cmd, "help") == 0) {
 		fputs(usage_text, stdout);
 		return MF_EXIT_OK;

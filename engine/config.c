@@ -37,6 +37,8 @@ enum section_kind {
 	SECTION_SOURCE,
 	SECTION_PROVIDER,
 	SECTION_MAPPER,
+	SECTION_CATEGORY,
+	SECTION_DERIVE,
 };
 
 /* What the source_config itself cannot say: whether a default still applies. */
@@ -63,7 +65,7 @@ struct parser {
 
 	/* The section the keys now read belong to. */
 	enum section_kind kind;
-	size_t index; /* into cfg->sources or cfg->providers */
+	size_t index; /* into cfg->sources, cfg->providers or cfg->categories */
 	char *label;  /* "[source NAME]", for messages */
 	struct strmap sections; /* label -> first line */
 	struct strmap keys;     /* key -> line, in the current section */
@@ -261,6 +263,7 @@ static struct config *config_new(const char *path, const struct stat *st)
 		.retries = 3,
 		.backoff_ms = 1000,
 		.retry_after_max = 60,
+		.derive_max_price = 10000,
 	};
 	return cfg;
 }
@@ -292,6 +295,28 @@ static void add_provider(struct parser *p, const char *name, size_t n)
 		.line = p->lineno,
 	};
 	p->index = cfg->n_providers++;
+}
+
+static void add_category(struct parser *p, const char *name, size_t n)
+{
+	struct config *cfg = p->cfg;
+	cfg->categories =
+		xrealloc(cfg->categories, (cfg->n_categories + 1) * sizeof *cfg->categories);
+	cfg->categories[cfg->n_categories] = (struct category_config){
+		.name = xstrndup(name, n),
+		.line = p->lineno,
+		.enabled = true,
+	};
+	p->index = cfg->n_categories++;
+}
+
+/* Category names become JSON keys and command arguments: [a-z0-9_]+. */
+static bool valid_category_name(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '_'))
+			return false;
+	return n > 0;
 }
 
 /* A "[...]" header; inner is what stands between the brackets. */
@@ -334,6 +359,8 @@ static void open_section(struct parser *p, const char *inner, size_t inner_len)
 			{"source", SECTION_SOURCE, true},
 			{"provider", SECTION_PROVIDER, true},
 			{"mapper", SECTION_MAPPER, false},
+			{"category", SECTION_CATEGORY, true},
+			{"derive", SECTION_DERIVE, false},
 		};
 		for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
 			if (wlen[0] == strlen(kinds[i].word) &&
@@ -346,7 +373,7 @@ static void open_section(struct parser *p, const char *inner, size_t inner_len)
 	if (kind == SECTION_IGNORE) {
 		errors_add(p->errs,
 			   "%s:%d: unknown section [%.*s] (known: [core], [source NAME], "
-			   "[provider NAME], [mapper])",
+			   "[provider NAME], [mapper], [derive], [category NAME])",
 			   path, p->lineno, (int)inner_len, inner);
 		return;
 	}
@@ -367,6 +394,12 @@ static void open_section(struct parser *p, const char *inner, size_t inner_len)
 			   path, p->lineno, (int)wlen[1], word[1], (int)inner_len, inner);
 		return;
 	}
+	if (kind == SECTION_CATEGORY && !valid_category_name(word[1], wlen[1])) {
+		errors_add(p->errs,
+			   "%s:%d: bad category name '%.*s': use lowercase letters, digits and '_'",
+			   path, p->lineno, (int)wlen[1], word[1]);
+		return;
+	}
 
 	char *label = named ? xasprintf("[%.*s %.*s]", (int)wlen[0], word[0], (int)wlen[1],
 					word[1])
@@ -385,6 +418,8 @@ static void open_section(struct parser *p, const char *inner, size_t inner_len)
 		add_source(p, word[1], wlen[1]);
 	else if (kind == SECTION_PROVIDER)
 		add_provider(p, word[1], wlen[1]);
+	else if (kind == SECTION_CATEGORY)
+		add_category(p, word[1], wlen[1]);
 }
 
 /* ------------------------------------------------------------- reading */
@@ -731,6 +766,145 @@ static void mapper_key(struct parser *p, const char *key, const char *value)
 		cfg->mapper_overrides = resolve_path(cfg->dir, value);
 }
 
+/* Score names ("bench.humaneval", "arena-vision.full") and source kinds:
+ * lowercase letters, digits, '_', '.' and '-'. */
+static bool valid_weight_name(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!(islower((unsigned char)*s) || isdigit((unsigned char)*s) || *s == '_' ||
+		      *s == '.' || *s == '-'))
+			return false;
+	return true;
+}
+
+static void free_weights(struct weight_entry *w, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(w[i].name);
+	free(w);
+}
+
+/* "name:weight, name:weight": every name once, weights from 0 to 1000, at
+ * least one above 0. Returns false (with the problem reported) when the
+ * list cannot be used; *out is then left as it was. */
+static bool parse_weights(struct parser *p, const char *key, const char *value,
+			  struct weight_entry **out, size_t *n_out)
+{
+	char **items = NULL;
+	size_t n = 0;
+	split_list(value, &items, &n);
+	struct weight_entry *w = n ? xcalloc(n, sizeof *w) : NULL;
+	bool ok = n > 0, positive = false;
+	for (size_t i = 0; ok && i < n; i++) {
+		char *colon = strrchr(items[i], ':');
+		double d = 0;
+		if (colon)
+			*colon = '\0';
+		char *name = items[i];
+		size_t len = strlen(name);
+		while (len > 0 && isspace((unsigned char)name[len - 1]))
+			name[--len] = '\0';
+		const char *num = colon ? colon + 1 : "";
+		while (isspace((unsigned char)*num))
+			num++;
+		if (!colon || !valid_weight_name(name)) {
+			errors_add(p->errs,
+				   "%s:%d: bad entry '%s' in %s of %s: expected NAME:WEIGHT, "
+				   "NAME of lowercase letters, digits, '_', '.' and '-'",
+				   p->cfg->path, p->lineno, items[i], key, p->label);
+			ok = false;
+		} else if (!parse_double(num, &d) || d < 0 || d > 1000) {
+			errors_add(p->errs,
+				   "%s:%d: bad weight '%s' for %s in %s of %s: expected a "
+				   "number from 0 to 1000",
+				   p->cfg->path, p->lineno, num, name, key, p->label);
+			ok = false;
+		} else {
+			for (size_t k = 0; k < i; k++) {
+				if (strcmp(w[k].name, name) == 0) {
+					errors_add(p->errs, "%s:%d: %s is given twice in %s of %s",
+						   p->cfg->path, p->lineno, name, key, p->label);
+					ok = false;
+				}
+			}
+			w[i].name = xstrdup(name);
+			w[i].weight = d;
+			positive = positive || d > 0;
+		}
+	}
+	if (ok && !positive && strcmp(key, "weights") == 0) {
+		errors_add(p->errs, "%s:%d: weights in %s: at least one weight must be above 0",
+			   p->cfg->path, p->lineno, p->label);
+		ok = false;
+	}
+	for (size_t i = 0; i < n; i++)
+		free(items[i]);
+	free(items);
+	if (!ok) {
+		free_weights(w, n);
+		return false;
+	}
+	free_weights(*out, *n_out);
+	*out = w;
+	*n_out = n;
+	return true;
+}
+
+static const char category_keys[] =
+	"enabled, weights, source_weights, half_life_days, latency_penalty, cost_bonus";
+
+static void category_key(struct parser *p, const char *key, const char *value)
+{
+	struct category_config *cat = &p->cfg->categories[p->index];
+	if (strcmp(key, "enabled") == 0) {
+		if (parse_bool(value, &cat->enabled))
+			cat->enabled_set = true;
+		else
+			bad_value(p, key, value, "yes or no");
+	} else if (strcmp(key, "weights") == 0) {
+		if (parse_weights(p, key, value, &cat->weights, &cat->n_weights))
+			cat->weights_set = true;
+	} else if (strcmp(key, "source_weights") == 0) {
+		parse_weights(p, key, value, &cat->source_weights, &cat->n_source_weights);
+	} else if (strcmp(key, "half_life_days") == 0) {
+		if (get_real(p, key, value, 0, true, 1e6, "a number of days >= 0 (0: no decay)",
+			     &cat->half_life_days))
+			cat->half_life_days_set = true;
+	} else if (strcmp(key, "latency_penalty") == 0) {
+		if (get_real(p, key, value, 0, true, 100, "a number of points from 0 to 100",
+			     &cat->latency_penalty))
+			cat->latency_penalty_set = true;
+	} else if (strcmp(key, "cost_bonus") == 0) {
+		if (get_real(p, key, value, 0, true, 100, "a number of points from 0 to 100",
+			     &cat->cost_bonus))
+			cat->cost_bonus_set = true;
+	} else {
+		unknown_key(p, key, category_keys);
+	}
+}
+
+static void derive_key(struct parser *p, const char *key, const char *value)
+{
+	struct config *cfg = p->cfg;
+	if (strcmp(key, "reputation") == 0) {
+		free(cfg->derive_reputation);
+		cfg->derive_reputation = NULL;
+		cfg->derive_reputation_set = true;
+		if (strcasecmp(value, "none") != 0)
+			cfg->derive_reputation = resolve_path(cfg->dir, value);
+	} else if (strcmp(key, "half_life_days") == 0) {
+		get_real(p, key, value, 0, true, 1e6, "a number of days >= 0 (0: no decay)",
+			 &cfg->derive_half_life_days);
+	} else if (strcmp(key, "max_price") == 0) {
+		get_real(p, key, value, 0, false, 1e9, "a price in USD per 1M tokens > 0",
+			 &cfg->derive_max_price);
+	} else {
+		unknown_key(p, key, "reputation, half_life_days, max_price");
+	}
+}
+
 /* inih's handler: always "success", since we keep our own error list. */
 static int handle_key(void *user, const char *section, const char *key, const char *value)
 {
@@ -775,6 +949,12 @@ static int handle_key(void *user, const char *section, const char *key, const ch
 		break;
 	case SECTION_MAPPER:
 		mapper_key(p, key, value);
+		break;
+	case SECTION_CATEGORY:
+		category_key(p, key, value);
+		break;
+	case SECTION_DERIVE:
+		derive_key(p, key, value);
 		break;
 	default:
 		break;
@@ -927,6 +1107,14 @@ void config_free(struct config *cfg)
 		free(prov->exclude_models);
 	}
 	free(cfg->providers);
+	for (size_t i = 0; i < cfg->n_categories; i++) {
+		struct category_config *cat = &cfg->categories[i];
+		free(cat->name);
+		free_weights(cat->weights, cat->n_weights);
+		free_weights(cat->source_weights, cat->n_source_weights);
+	}
+	free(cfg->categories);
+	free(cfg->derive_reputation);
 	free(cfg->path);
 	free(cfg->dir);
 	free(cfg->plugin_dir);

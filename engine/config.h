@@ -44,6 +44,34 @@ struct provider_config {
 	int line;
 };
 
+/* One "name:weight" entry of a [category NAME] list. */
+struct weight_entry {
+	char *name;
+	double weight;
+};
+
+/* [category NAME]: the admin's changes to one category of the derive stage
+ * (derive.h). A key not given keeps the shipped default (the *_set flags
+ * say which were given); a NAME the defaults do not know is a new category
+ * and needs `weights`. */
+struct category_config {
+	char *name;
+	int line; /* of the section header */
+	bool enabled;
+	bool enabled_set;
+	struct weight_entry *weights; /* `weights`: score name -> weight; replaces the default */
+	size_t n_weights;
+	bool weights_set;
+	struct weight_entry *source_weights; /* `source_weights`: kind -> weight, over the default */
+	size_t n_source_weights;
+	double half_life_days; /* `half_life_days`, 0: no decay */
+	bool half_life_days_set;
+	double latency_penalty; /* `latency_penalty`, points */
+	bool latency_penalty_set;
+	double cost_bonus; /* `cost_bonus`, points */
+	bool cost_bonus_set;
+};
+
 struct config {
 	char *path;        /* the file as given */
 	char *dir;         /* absolute folder of the file: base of relative paths */
@@ -72,6 +100,15 @@ struct config {
 	/* [mapper] overrides: path, or NULL when "none" */
 	char *mapper_overrides;
 	bool mapper_overrides_set;
+
+	/* [category NAME] sections, in file order */
+	struct category_config *categories;
+	size_t n_categories;
+	/* [derive] */
+	char *derive_reputation;      /* `reputation`: path, or NULL when "none" */
+	bool derive_reputation_set;   /* false: the shipped reputation.json */
+	double derive_half_life_days; /* `half_life_days` of every category, default 0 */
+	double derive_max_price;      /* `max_price` USD per 1M tokens, default 10000 */
 };
 
 /* Default path: $MODELFUSE_CONFIG, else $(sysconfdir)/modelfuse/modelfuse.ini. */

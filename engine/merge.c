@@ -549,6 +549,10 @@ void catalog_free(struct catalog *cat)
 	free(cat->models);
 	cat->models = NULL;
 	cat->n_models = 0;
+	if (cat->derived && cat->derived_free)
+		cat->derived_free(cat->derived);
+	cat->derived = NULL;
+	cat->derived_free = NULL;
 }
 
 /* The records of one model id, gathered in one pass over the mapping. */
@@ -580,8 +584,7 @@ static const struct source_config *entry_source(const struct config *cfg,
 int merge_build(const struct config *cfg, const struct source_result *results, size_t n_results,
 		const struct mapping *map, struct catalog *out)
 {
-	out->models = NULL;
-	out->n_models = 0;
+	*out = (struct catalog){0};
 
 	struct strmap index;
 	strmap_init(&index);

@@ -72,9 +72,16 @@ struct catalog_model {
 	bool staging;		     /* known to huggingface, community or openrouter */
 };
 
+struct derive_result; /* derive.h */
+
 struct catalog {
 	struct catalog_model *models; /* sorted by id */
 	size_t n_models;
+	/* What the derive stage added (derive.h); NULL before it ran. Freed
+	 * by catalog_free through derived_free, so that merge needs nothing
+	 * of derive. */
+	struct derive_result *derived;
+	void (*derived_free)(struct derive_result *derived);
 };
 
 /* Build the catalog. results[i] belongs to cfg->sources[i]. */

@@ -3,11 +3,13 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "derive.h"
 #include "log.h"
 #include "record.h"
 #include "stream.h"
@@ -215,9 +217,165 @@ static json_t *joffering(const struct catalog_offering *o)
 	return j;
 }
 
+/* ------------------------------------------------------------ derived */
+
+static json_t *jnumber(bool has, double v)
+{
+	return has ? json_real(v) : json_null();
+}
+
+static json_t *jtier(const struct derive_tier *t)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "tier", t->tier > 0 ? json_integer(t->tier) : json_null());
+	json_object_set_new(o, "basis", jstr(t->basis));
+	if (t->has_value)
+		json_object_set_new(o, "value", json_real(t->value));
+	if (t->from)
+		json_object_set_new(o, "from", jstr(t->from));
+	if (t->adjustment)
+		json_object_set_new(o, "adjustment", json_integer(t->adjustment));
+	if (t->detail)
+		json_object_set_new(
+		    o, strcmp(t->basis, DERIVE_BASIS_REPUTATION) == 0 ? "maker" : "category",
+		    jstr(t->detail));
+	return o;
+}
+
+static json_t *jtiers(const struct derive_model *dm)
+{
+	json_t *o = json_object();
+	for (int k = 0; dm && k < DERIVE_TIER_COUNT; k++)
+		json_object_set_new(o, derive_tier_name((enum derive_tier_kind)k),
+				    jtier(&dm->tiers[k]));
+	return o;
+}
+
+/* Weights and percentiles are written to 1e-6, enough to recompute a
+ * score by hand and short enough to read. */
+static json_t *jround(double v)
+{
+	return json_real(round(v * 1e6) / 1e6);
+}
+
+static json_t *jcontribution(const struct derive_contribution *c)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "name", jstr(c->score));
+	json_object_set_new(o, "value", jround(c->value));
+	if (c->has_raw)
+		json_object_set_new(o, "raw", json_real(c->raw));
+	json_object_set_new(o, "weight", jround(c->weight));
+	json_object_set_new(o, "effective_weight", jround(c->effective));
+	json_object_set_new(o, "source", jstr(c->source));
+	json_object_set_new(o, "date", c->date[0] ? jstr(c->date) : json_null());
+	return o;
+}
+
+static json_t *jscores(const struct derive_result *res, const struct derive_model *dm)
+{
+	json_t *o = json_object();
+	for (size_t s = 0; dm && s < dm->n_scores; s++) {
+		const struct derive_score *sc = &dm->scores[s];
+		json_t *j = json_object();
+		json_object_set_new(j, "score", json_real(sc->score));
+		json_object_set_new(j, "confidence", json_real(sc->confidence));
+		json_object_set_new(j, "rank", json_integer((json_int_t)sc->rank));
+		json_t *list = json_array();
+		for (size_t k = 0; k < sc->n_contributions; k++)
+			json_array_append_new(list, jcontribution(&sc->contributions[k]));
+		json_object_set_new(j, "contributing_scores", list);
+		if (sc->n_adjustments > 0) {
+			json_t *adj = json_array();
+			for (size_t k = 0; k < sc->n_adjustments; k++) {
+				const struct derive_adjustment *a = &sc->adjustments[k];
+				json_t *ja = json_object();
+				json_object_set_new(ja, "kind", jstr(a->kind));
+				json_object_set_new(ja, "points", jround(a->points));
+				json_object_set_new(ja, "value", json_real(a->value));
+				json_object_set_new(ja, "percentile", jround(a->percentile));
+				json_array_append_new(adj, ja);
+			}
+			json_object_set_new(j, "adjustments", adj);
+		}
+		json_object_set_new(o, res->categories[sc->category], j);
+	}
+	return o;
+}
+
+static json_t *jflag_value(const struct derive_value *v)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "source", jstr(v->source));
+	if (v->provider) {
+		json_object_set_new(o, "provider", jstr(v->provider));
+		json_object_set_new(o, "id", jstr(v->id));
+	}
+	if (v->field)
+		json_object_set_new(o, "field", jstr(v->field));
+	json_object_set_new(o, "value", v->is_string ? jstr(v->string) : json_real(v->number));
+	return o;
+}
+
+static json_t *jquality(const struct derive_model *dm)
+{
+	json_t *o = json_object();
+	if (!dm)
+		return o;
+	json_t *flags = json_array();
+	for (size_t i = 0; i < dm->n_flags; i++) {
+		const struct derive_flag *f = &dm->flags[i];
+		json_t *j = json_object();
+		json_object_set_new(j, "check", jstr(f->check));
+		json_object_set_new(j, "field", jstr(f->field));
+		json_t *offering = json_null();
+		if (f->provider) {
+			offering = json_object();
+			json_object_set_new(offering, "provider", jstr(f->provider));
+			json_object_set_new(offering, "id", jstr(f->id));
+		}
+		json_object_set_new(j, "offering", offering);
+		json_object_set_new(j, "action", jstr(f->action));
+		json_object_set_new(j, "message", jstr(f->message));
+		json_t *values = json_array();
+		for (size_t k = 0; k < f->n_values; k++)
+			json_array_append_new(values, jflag_value(&f->values[k]));
+		json_object_set_new(j, "values", values);
+		json_array_append_new(flags, j);
+	}
+	json_object_set_new(o, "flags", flags);
+	return o;
+}
+
+/* best_at ... speed: the per-model summaries of the derive stage. */
+static void add_summaries(json_t *j, const struct derive_result *res, const struct derive_model *dm)
+{
+	json_object_set_new(j, "best_at",
+			    dm->best_at >= 0 ? jstr(res->categories[dm->best_at]) : json_null());
+	json_object_set_new(j, "worst_at",
+			    dm->worst_at >= 0 ? jstr(res->categories[dm->worst_at]) : json_null());
+	json_object_set_new(j, "overall_score", jnumber(dm->has_overall, dm->overall_score));
+	json_object_set_new(j, "overall_rank",
+			    dm->overall_rank ? json_integer((json_int_t)dm->overall_rank)
+					     : json_null());
+	json_object_set_new(j, "cost_efficiency",
+			    jnumber(dm->has_cost_efficiency, dm->cost_efficiency));
+	json_t *speed = json_null();
+	if (dm->has_speed || dm->has_ttft) {
+		speed = json_object();
+		json_object_set_new(speed, "output_tokens_per_second",
+				    jnumber(dm->has_speed, dm->speed));
+		json_object_set_new(speed, "time_to_first_token_seconds",
+				    jnumber(dm->has_ttft, dm->ttft));
+	}
+	json_object_set_new(j, "speed", speed);
+}
+
 /* One model of catalog.json: contract keys first, in a fixed order, then
- * the other known model-level fields. */
-static json_t *jmodel(const struct catalog_model *m)
+ * the other known model-level fields. res and dm are NULL when the derive
+ * stage did not run. */
+static json_t *jmodel(const struct catalog_model *m, const struct derive_result *res,
+		      const struct derive_model *dm)
 {
 	const struct mf_record *r = m->merged;
 	json_t *j = json_object();
@@ -246,11 +404,11 @@ static json_t *jmodel(const struct catalog_model *m)
 	json_object_set_new(j, "tool_call", jbool_field(r, MF_FIELD_TOOL_CALL));
 	json_object_set_new(j, "arena", jarena(r));
 	json_object_set_new(j, "popularity_score", json_real(m->popularity_score));
-	/* Filled by the derive stage (later issue); present so that readers
-	 * can rely on the keys. */
-	json_object_set_new(j, "tiers", json_object());
-	json_object_set_new(j, "category_scores", json_object());
-	json_object_set_new(j, "quality", json_object());
+	json_object_set_new(j, "tiers", jtiers(dm));
+	json_object_set_new(j, "category_scores", jscores(res, dm));
+	json_object_set_new(j, "quality", jquality(dm));
+	if (dm)
+		add_summaries(j, res, dm);
 	json_object_set_new(j, "callable_via", jlist(&m->callable_via));
 
 	json_t *offerings = json_array();
@@ -338,7 +496,9 @@ static json_t *make_source(const void *ctx, size_t i)
 static json_t *make_model(const void *ctx, size_t i)
 {
 	const struct writer_input *in = ctx;
-	return jmodel(&in->catalog->models[i]);
+	const struct derive_result *res = in->catalog->derived;
+	const struct derive_model *dm = res && i < res->n_models ? &res->models[i] : NULL;
+	return jmodel(&in->catalog->models[i], dm ? res : NULL, dm);
 }
 
 int writer_catalog(FILE *f, const struct writer_input *in)

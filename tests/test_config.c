@@ -409,11 +409,11 @@ static void test_missing_file(void)
 static void test_unknown_section(void)
 {
 	struct loaded l;
-	load(&l, "[core]\njobs = 2\n\n[sources x]\nfoo = 1\n[Core]\n[category coding]\n"
+	load(&l, "[core]\njobs = 2\n\n[sources x]\nfoo = 1\n[Core]\n[categories coding]\n"
 		 "weight = 1\n[core]\n");
 	CU_ASSERT(has_error(&l, &l.errs, 4, "unknown section [sources x]", NULL));
 	CU_ASSERT(has_error(&l, &l.errs, 6, "unknown section [Core]", NULL));
-	CU_ASSERT(has_error(&l, &l.errs, 7, "unknown section [category coding]", NULL));
+	CU_ASSERT(has_error(&l, &l.errs, 7, "unknown section [categories coding]", NULL));
 	/* Names are case-sensitive: [Core] was not the [core] of line 1, the
 	 * one at line 9 is its duplicate. */
 	CU_ASSERT(has_error(&l, &l.errs, 9, "duplicate section [core]", "line 1"));
