@@ -8,12 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "config.h"
-#include "fetch.h"
-#include "host.h"
-#include "record.h"
+#include "plugin_harness.h"
 #include "testutil.h"
 
 extern const struct mf_plugin modelfuse_plugin;
@@ -26,178 +22,60 @@ struct settings {
 	const char *url;
 };
 
-/* The outcome of one init + normalize. */
-struct run {
-	int init_rc;
-	int rc;
-	struct record_array records;
-	struct mf_context ctx;
-	struct source_config src;
-	struct option_value opts[2];
-	char *log; /* everything logged on stderr meanwhile */
-};
-
-/* Point stderr at a file while the plugin runs, so tests can assert on
- * what it logged through the host. */
-static char *capture_begin(int *saved_fd, char **path)
+/* The [source arena] section these settings stand for, in cfg->src;
+ * nothing of the plugin is called. */
+static void arena_section(struct ph_source *cfg, const struct settings *s)
 {
-	char *dir = tu_tmpdir();
-	*path = tu_write_file(dir, "stderr.txt", "");
-	fflush(stderr);
-	*saved_fd = dup(STDERR_FILENO);
-	FILE *f = fopen(*path, "w");
-	CU_ASSERT_FATAL(f != NULL);
-	dup2(fileno(f), STDERR_FILENO);
-	fclose(f);
-	return dir;
-}
-
-static char *capture_end(int saved_fd, char *dir, char *path)
-{
-	fflush(stderr);
-	dup2(saved_fd, STDERR_FILENO);
-	close(saved_fd);
-	char *text = tu_read_file(path);
-	tu_rm_rf(dir);
-	free(dir);
-	free(path);
-	return text ? text : strdup("");
-}
-
-static void run_setup(struct run *r, const struct settings *s)
-{
-	memset(r, 0, sizeof(*r));
-	r->src.name = (char *)"arena";
-	r->src.plugin = (char *)"arena";
-	r->src.enabled = true;
-	r->src.options = r->opts;
+	ph_source_setup(cfg, &modelfuse_plugin, "arena", s ? s->url : NULL, NULL);
 	if (s && s->leaderboard)
-		r->opts[r->src.n_options++] =
-			(struct option_value){.key = (char *)"leaderboard",
-					      .value = (char *)s->leaderboard};
+		ph_source_option(cfg, "leaderboard", s->leaderboard);
 	if (s && s->overall_category)
-		r->opts[r->src.n_options++] =
-			(struct option_value){.key = (char *)"overall_category",
-					      .value = (char *)s->overall_category};
-	r->src.url = s && s->url ? (char *)s->url : NULL;
-	context_init(&r->ctx, NULL, &r->src, &modelfuse_plugin, record_array_sink, &r->records);
+		ph_source_option(cfg, "overall_category", s->overall_category);
+}
+
+static void run_setup(struct ph_run *r, const struct settings *s)
+{
+	struct ph_source cfg;
+	arena_section(&cfg, s);
+	ph_run_setup(r, &modelfuse_plugin, &cfg.src);
+	ph_source_free(&cfg);
 }
 
 /* init, then normalize when init succeeded: what the core's child does. */
-static void normalize_bytes_with(struct run *r, const struct settings *s, const char *data,
+static void normalize_bytes_with(struct ph_run *r, const struct settings *s, const char *data,
 				 size_t size)
 {
-	run_setup(r, s);
-	struct mf_page page = {
-		.struct_size = sizeof(page),
-		.index = 0,
-		.url = "file:///fixture/leaderboard.json",
-		.status = 200,
-		.data = data,
-		.size = size,
-		.header = NULL,
-	};
-	int saved;
-	char *path;
-	char *dir = capture_begin(&saved, &path);
-	void *state = NULL;
-	r->init_rc = modelfuse_plugin.init(&host_table, &r->ctx, &state);
-	r->rc = r->init_rc == MF_OK
-			? modelfuse_plugin.normalize(&host_table, &r->ctx, state, &page)
-			: r->init_rc;
-	if (r->init_rc == MF_OK && modelfuse_plugin.fini)
-		modelfuse_plugin.fini(&host_table, &r->ctx, state);
-	r->log = capture_end(saved, dir, path);
+	struct ph_source cfg;
+	arena_section(&cfg, s);
+	ph_normalize_bytes(r, &modelfuse_plugin, &cfg.src, "file:///fixture/leaderboard.json", data,
+			   size);
+	ph_source_free(&cfg);
 }
 
-static void normalize_bytes(struct run *r, const char *data, size_t size)
+static void normalize_bytes(struct ph_run *r, const char *data, size_t size)
 {
 	normalize_bytes_with(r, NULL, data, size);
 }
 
-static char *fixture_text(const char *rel)
+static void normalize_fixture_with(struct ph_run *r, const struct settings *s, const char *rel)
 {
-	char *path = tu_srcpath(rel);
-	char *data = tu_read_file(path);
-	free(path);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(data);
-	return data;
-}
-
-static void normalize_fixture_with(struct run *r, const struct settings *s, const char *rel)
-{
-	char *data = fixture_text(rel);
+	char *data = ph_fixture(rel);
 	normalize_bytes_with(r, s, data, strlen(data));
 	free(data);
 }
 
-static void normalize_fixture(struct run *r, const char *rel)
+static void normalize_fixture(struct ph_run *r, const char *rel)
 {
 	normalize_fixture_with(r, NULL, rel);
-}
-
-static void run_free(struct run *r)
-{
-	record_array_free(&r->records);
-	free(r->log);
-}
-
-static const struct mf_record *find(const struct run *r, const char *name)
-{
-	for (size_t i = 0; i < r->records.count; i++)
-		if (strcmp(r->records.items[i]->native_id, name) == 0)
-			return r->records.items[i];
-	return NULL;
-}
-
-static bool score_is(const struct mf_record *rec, const char *key, double want)
-{
-	double v;
-	return rec && nummap_get(record_get_map(rec, MF_FIELD_SCORES), key, &v) && v == want;
-}
-
-static bool has_score(const struct mf_record *rec, const char *key)
-{
-	double v;
-	return rec && nummap_get(record_get_map(rec, MF_FIELD_SCORES), key, &v);
-}
-
-static size_t n_scores(const struct mf_record *rec)
-{
-	const struct nummap *m = rec ? record_get_map(rec, MF_FIELD_SCORES) : NULL;
-	return m ? m->count : 0;
-}
-
-static unsigned count_lines(const char *text, const char *needle)
-{
-	unsigned n = 0;
-	for (const char *line = text; line && *line;) {
-		const char *end = strchr(line, '\n');
-		size_t len = end ? (size_t)(end - line) : strlen(line);
-		char *copy = strndup(line, len);
-		if (strstr(copy, needle))
-			n++;
-		free(copy);
-		line = end ? end + 1 : NULL;
-	}
-	return n;
-}
-
-static unsigned total_lines(const char *text)
-{
-	unsigned n = 0;
-	for (; *text; text++)
-		n += *text == '\n';
-	return n;
 }
 
 /* Every (category, name) row of a leaderboard file is in the records with
  * exactly its three values under "<prefix>.<category>[.q025|.q975]", and
  * no record has a score the file does not explain. */
-static void check_every_row(const struct run *r, const char *rel, const char *prefix,
+static void check_every_row(const struct ph_run *r, const char *rel, const char *prefix,
 			    const char *overall)
 {
-	char *data = fixture_text(rel);
+	char *data = ph_fixture(rel);
 	json_error_t err;
 	json_t *root = json_loads(data, 0, &err);
 	free(data);
@@ -212,17 +90,17 @@ static void check_every_row(const struct run *r, const char *rel, const char *pr
 		const char *name;
 		json_t *row;
 		json_object_foreach(models, name, row) {
-			const struct mf_record *rec = find(r, name);
+			const struct mf_record *rec = ph_find(&r->records, name);
 			CU_ASSERT_PTR_NOT_NULL(rec);
 			for (size_t i = 0; rec && i < 3; i++) {
 				char key[256];
 				double want = json_real_value(json_object_get(row, fields[i]));
 				snprintf(key, sizeof(key), "%s.%s%s", prefix, cat, suffix[i]);
-				CU_ASSERT(score_is(rec, key, want));
+				CU_ASSERT(ph_score_is(rec, key, want));
 				if (strcmp(cat, overall) != 0)
 					continue;
 				snprintf(key, sizeof(key), "%s.overall%s", prefix, suffix[i]);
-				CU_ASSERT(score_is(rec, key, want));
+				CU_ASSERT(ph_score_is(rec, key, want));
 				rows++;
 			}
 			rows += 3;
@@ -230,7 +108,7 @@ static void check_every_row(const struct run *r, const char *rel, const char *pr
 	}
 	size_t stored = 0;
 	for (size_t i = 0; i < r->records.count; i++)
-		stored += n_scores(r->records.items[i]);
+		stored += ph_map_count(r->records.items[i], MF_FIELD_SCORES);
 	CU_ASSERT_EQUAL(stored, rows);
 	json_decref(root);
 }
@@ -239,10 +117,7 @@ static void check_every_row(const struct run *r, const char *rel, const char *pr
 
 static void test_descriptor(void)
 {
-	CU_ASSERT_EQUAL(modelfuse_plugin.abi_major, MF_ABI_MAJOR);
-	CU_ASSERT_EQUAL(modelfuse_plugin.abi_minor, MF_ABI_MINOR);
-	CU_ASSERT_EQUAL(modelfuse_plugin.struct_size, sizeof(struct mf_plugin));
-	CU_ASSERT_STRING_EQUAL(modelfuse_plugin.name, "arena");
+	ph_expect_descriptor(&modelfuse_plugin, "arena");
 	CU_ASSERT_STRING_EQUAL(modelfuse_plugin.version, "1.0.0");
 	CU_ASSERT_STRING_EQUAL(modelfuse_plugin.default_url,
 			       "https://raw.githubusercontent.com/lmarena/arena-catalog/main/data/"
@@ -274,42 +149,23 @@ static void test_descriptor(void)
 
 static void test_fetch_one_page(void)
 {
-	struct run r;
+	struct ph_run r;
 	run_setup(&r, NULL);
-	struct mf_request req;
-	request_init(&req);
-	CU_ASSERT_EQUAL(modelfuse_plugin.fetch(&host_table, &r.ctx, NULL, NULL, &req), MF_OK);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(req.url);
-	CU_ASSERT_STRING_EQUAL(req.url, modelfuse_plugin.default_url);
-	CU_ASSERT_EQUAL(req.n_headers, 0);
-	request_clear(&req);
+	const char *url = modelfuse_plugin.default_url;
+	CU_ASSERT_EQUAL(ph_expect_fetch(&modelfuse_plugin, &r.ctx, NULL, NULL, url), 0);
 
 	/* A configured URL (or the file a refresh_command wrote) wins. */
 	struct settings s = {.url = "file:///var/cache/modelfuse/arena/leaderboard-text.json"};
 	run_setup(&r, &s);
-	request_init(&req);
-	CU_ASSERT_EQUAL(modelfuse_plugin.fetch(&host_table, &r.ctx, NULL, NULL, &req), MF_OK);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(req.url);
-	CU_ASSERT_STRING_EQUAL(req.url, s.url);
-	request_clear(&req);
-
-	struct mf_page first = {
-		.struct_size = sizeof(first),
-		.url = s.url,
-		.status = 200,
-		.data = "{}",
-		.size = 2,
-	};
-	request_init(&req);
-	CU_ASSERT_EQUAL(modelfuse_plugin.fetch(&host_table, &r.ctx, NULL, &first, &req), MF_DONE);
-	CU_ASSERT_PTR_NULL(req.url);
-	request_clear(&req);
+	ph_expect_fetch(&modelfuse_plugin, &r.ctx, NULL, NULL, s.url);
+	ph_expect_last_page(&modelfuse_plugin, &r.ctx, NULL, s.url);
 	CU_ASSERT_EQUAL(r.records.count, 0);
+	ph_run_free(&r);
 }
 
 static void test_one_record_per_name(void)
 {
-	struct run r;
+	struct ph_run r;
 	normalize_fixture(&r, "tests/fixtures/arena/leaderboard-text.json");
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
 	CU_ASSERT_EQUAL(r.log[0], '\0');
@@ -340,24 +196,24 @@ static void test_one_record_per_name(void)
 		CU_ASSERT_PTR_NULL(record_get_string(rec, MF_FIELD_PROVIDER));
 	}
 	check_every_row(&r, "tests/fixtures/arena/leaderboard-text.json", "arena", "full");
-	run_free(&r);
+	ph_run_free(&r);
 }
 
 static void test_scores_every_category(void)
 {
-	struct run r;
+	struct ph_run r;
 	normalize_fixture(&r, "tests/fixtures/arena/leaderboard-text.json");
-	const struct mf_record *rec = find(&r, "gemini-2.5-pro");
+	const struct mf_record *rec = ph_find(&r.records, "gemini-2.5-pro");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
 	/* Ten categories and the overall rating, three values each. */
-	CU_ASSERT_EQUAL(n_scores(rec), 33);
-	CU_ASSERT(score_is(rec, "arena.full", 1459.523651));
-	CU_ASSERT(score_is(rec, "arena.full.q025", 1455.059072));
-	CU_ASSERT(score_is(rec, "arena.full.q975", 1466.717618));
-	CU_ASSERT(score_is(rec, "arena.overall", 1459.523651));
-	CU_ASSERT(score_is(rec, "arena.overall.q025", 1455.059072));
-	CU_ASSERT(score_is(rec, "arena.overall.q975", 1466.717618));
-	CU_ASSERT(score_is(rec, "arena.hard_6", 1463.923863));
+	CU_ASSERT_EQUAL(ph_map_count(rec, MF_FIELD_SCORES), 33);
+	CU_ASSERT(ph_score_is(rec, "arena.full", 1459.523651));
+	CU_ASSERT(ph_score_is(rec, "arena.full.q025", 1455.059072));
+	CU_ASSERT(ph_score_is(rec, "arena.full.q975", 1466.717618));
+	CU_ASSERT(ph_score_is(rec, "arena.overall", 1459.523651));
+	CU_ASSERT(ph_score_is(rec, "arena.overall.q025", 1455.059072));
+	CU_ASSERT(ph_score_is(rec, "arena.overall.q975", 1466.717618));
+	CU_ASSERT(ph_score_is(rec, "arena.hard_6", 1463.923863));
 	static const char *const cats[] = {
 		"chinese", "coding", "creative_writing", "expert", "hard_6", "if",
 		"industry_software_and_it_services", "math", "multiturn",
@@ -365,63 +221,64 @@ static void test_scores_every_category(void)
 	for (size_t i = 0; i < sizeof(cats) / sizeof(cats[0]); i++) {
 		char key[128];
 		snprintf(key, sizeof(key), "arena.%s", cats[i]);
-		CU_ASSERT(has_score(rec, key));
+		CU_ASSERT(ph_map_has(rec, MF_FIELD_SCORES, key));
 		snprintf(key, sizeof(key), "arena.%s.q025", cats[i]);
-		CU_ASSERT(has_score(rec, key));
+		CU_ASSERT(ph_map_has(rec, MF_FIELD_SCORES, key));
 		snprintf(key, sizeof(key), "arena.%s.q975", cats[i]);
-		CU_ASSERT(has_score(rec, key));
+		CU_ASSERT(ph_map_has(rec, MF_FIELD_SCORES, key));
 	}
-	run_free(&r);
+	ph_run_free(&r);
 }
 
 static void test_absent_from_overall(void)
 {
-	struct run r;
+	struct ph_run r;
 	normalize_fixture(&r, "tests/fixtures/arena/leaderboard-text.json");
 	/* Rated in chinese and coding only: no overall, the rest kept. */
-	const struct mf_record *rec = find(&r, "athene-v2-chat");
+	const struct mf_record *rec = ph_find(&r.records, "athene-v2-chat");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
-	CU_ASSERT_EQUAL(n_scores(rec), 6);
-	CU_ASSERT(score_is(rec, "arena.coding", 1433.854625));
-	CU_ASSERT(score_is(rec, "arena.coding.q025", 1429.003734));
-	CU_ASSERT(score_is(rec, "arena.coding.q975", 1437.561378));
-	CU_ASSERT(has_score(rec, "arena.chinese"));
-	CU_ASSERT_FALSE(has_score(rec, "arena.full"));
-	CU_ASSERT_FALSE(has_score(rec, "arena.overall"));
-	CU_ASSERT_FALSE(has_score(rec, "arena.overall.q025"));
+	CU_ASSERT_EQUAL(ph_map_count(rec, MF_FIELD_SCORES), 6);
+	CU_ASSERT(ph_score_is(rec, "arena.coding", 1433.854625));
+	CU_ASSERT(ph_score_is(rec, "arena.coding.q025", 1429.003734));
+	CU_ASSERT(ph_score_is(rec, "arena.coding.q975", 1437.561378));
+	CU_ASSERT(ph_map_has(rec, MF_FIELD_SCORES, "arena.chinese"));
+	CU_ASSERT_FALSE(ph_map_has(rec, MF_FIELD_SCORES, "arena.full"));
+	CU_ASSERT_FALSE(ph_map_has(rec, MF_FIELD_SCORES, "arena.overall"));
+	CU_ASSERT_FALSE(ph_map_has(rec, MF_FIELD_SCORES, "arena.overall.q025"));
 	/* Nobody is warned about: being absent from a category is normal. */
 	CU_ASSERT_EQUAL(r.log[0], '\0');
-	run_free(&r);
+	ph_run_free(&r);
 }
 
 static void test_overall_category_option(void)
 {
 	struct settings s = {.overall_category = "hard_6"};
-	struct run r;
+	struct ph_run r;
 	normalize_fixture_with(&r, &s, "tests/fixtures/arena/leaderboard-text.json");
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
 	CU_ASSERT_EQUAL(r.records.count, 8);
-	const struct mf_record *rec = find(&r, "gemini-2.5-pro");
-	CU_ASSERT(score_is(rec, "arena.overall", 1463.923863));
-	CU_ASSERT(score_is(rec, "arena.hard_6", 1463.923863));
-	CU_ASSERT(score_is(rec, "arena.full", 1459.523651));
+	const struct mf_record *rec = ph_find(&r.records, "gemini-2.5-pro");
+	CU_ASSERT(ph_score_is(rec, "arena.overall", 1463.923863));
+	CU_ASSERT(ph_score_is(rec, "arena.hard_6", 1463.923863));
+	CU_ASSERT(ph_score_is(rec, "arena.full", 1459.523651));
 	/* In full but not in hard_6: full kept, no overall. */
-	rec = find(&r, "gpt-4o-2024-05-13");
-	CU_ASSERT(has_score(rec, "arena.full"));
-	CU_ASSERT_FALSE(has_score(rec, "arena.overall"));
+	rec = ph_find(&r.records, "gpt-4o-2024-05-13");
+	CU_ASSERT(ph_map_has(rec, MF_FIELD_SCORES, "arena.full"));
+	CU_ASSERT_FALSE(ph_map_has(rec, MF_FIELD_SCORES, "arena.overall"));
 	check_every_row(&r, "tests/fixtures/arena/leaderboard-text.json", "arena", "hard_6");
-	run_free(&r);
+	ph_run_free(&r);
 
 	/* A category the file does not have: every rating kept, one warning. */
 	s.overall_category = "style_control";
 	normalize_fixture_with(&r, &s, "tests/fixtures/arena/leaderboard-text.json");
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
 	CU_ASSERT_EQUAL(r.records.count, 8);
-	CU_ASSERT(has_score(find(&r, "gemini-2.5-pro"), "arena.full"));
-	CU_ASSERT_FALSE(has_score(find(&r, "gemini-2.5-pro"), "arena.overall"));
-	CU_ASSERT_EQUAL(count_lines(r.log, "no category style_control, so no arena.overall"), 1);
-	CU_ASSERT_EQUAL(total_lines(r.log), 1);
-	run_free(&r);
+	CU_ASSERT(ph_map_has(ph_find(&r.records, "gemini-2.5-pro"), MF_FIELD_SCORES, "arena.full"));
+	CU_ASSERT_FALSE(ph_map_has(ph_find(&r.records, "gemini-2.5-pro"), MF_FIELD_SCORES,
+				   "arena.overall"));
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "no category style_control, so no arena.overall"), 1);
+	CU_ASSERT_EQUAL(ph_total_lines(r.log), 1);
+	ph_run_free(&r);
 }
 
 /* Another board keeps its own namespace; its names keep spaces, parens,
@@ -433,7 +290,7 @@ static void test_image_leaderboard(void)
 		.url = "https://raw.githubusercontent.com/lmarena/arena-catalog/main/data/"
 		       "leaderboard-image.json",
 	};
-	struct run r;
+	struct ph_run r;
 	normalize_fixture_with(&r, &s, "tests/fixtures/arena/leaderboard-image.json");
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
 	CU_ASSERT_EQUAL(r.log[0], '\0');
@@ -444,55 +301,56 @@ static void test_image_leaderboard(void)
 	CU_ASSERT_STRING_EQUAL(r.records.items[4]->native_id,
 			       "Seedream 4.0 [2K] \xe2\x80\x94 \"quoted\"");
 
-	const struct mf_record *rec = find(&r, "gemini-2.5-flash-image-preview (nano-banana)");
-	CU_ASSERT_EQUAL(n_scores(rec), 12);
-	CU_ASSERT(score_is(rec, "arena-image.full", 1155.8731));
-	CU_ASSERT(score_is(rec, "arena-image.overall", 1155.8731));
-	CU_ASSERT(score_is(rec, "arena-image.overall.q975", 1158.9455));
-	CU_ASSERT(score_is(rec, "arena-image.is_preset_generation", 1129.0));
-	CU_ASSERT(score_is(rec, "arena-image.not_preset_generation.q025", 1156.0));
-	CU_ASSERT_FALSE(has_score(rec, "arena.full"));
-	CU_ASSERT_FALSE(has_score(rec, "arena.overall"));
+	const struct mf_record *rec =
+		ph_find(&r.records, "gemini-2.5-flash-image-preview (nano-banana)");
+	CU_ASSERT_EQUAL(ph_map_count(rec, MF_FIELD_SCORES), 12);
+	CU_ASSERT(ph_score_is(rec, "arena-image.full", 1155.8731));
+	CU_ASSERT(ph_score_is(rec, "arena-image.overall", 1155.8731));
+	CU_ASSERT(ph_score_is(rec, "arena-image.overall.q975", 1158.9455));
+	CU_ASSERT(ph_score_is(rec, "arena-image.is_preset_generation", 1129.0));
+	CU_ASSERT(ph_score_is(rec, "arena-image.not_preset_generation.q025", 1156.0));
+	CU_ASSERT_FALSE(ph_map_has(rec, MF_FIELD_SCORES, "arena.full"));
+	CU_ASSERT_FALSE(ph_map_has(rec, MF_FIELD_SCORES, "arena.overall"));
 	check_every_row(&r, "tests/fixtures/arena/leaderboard-image.json", "arena-image", "full");
-	run_free(&r);
+	ph_run_free(&r);
 }
 
 static void test_bad_options(void)
 {
 	static const char *const bad_boards[] = {"Text", "", "vision style", "arena.x",
 						 "a-very-long-leaderboard-name-over-32"};
-	struct run r;
+	struct ph_run r;
 	for (size_t i = 0; i < sizeof(bad_boards) / sizeof(bad_boards[0]); i++) {
 		struct settings s = {.leaderboard = bad_boards[i]};
 		normalize_fixture_with(&r, &s, "tests/fixtures/arena/leaderboard-text.json");
 		CU_ASSERT_EQUAL(r.init_rc, MF_EINVAL);
 		CU_ASSERT_EQUAL(r.records.count, 0);
-		CU_ASSERT_EQUAL(count_lines(r.log, "leaderboard \""), 1);
-		run_free(&r);
+		CU_ASSERT_EQUAL(ph_count_lines(r.log, "leaderboard \""), 1);
+		ph_run_free(&r);
 	}
 	struct settings s = {.overall_category = ""};
 	normalize_fixture_with(&r, &s, "tests/fixtures/arena/leaderboard-text.json");
 	CU_ASSERT_EQUAL(r.init_rc, MF_EINVAL);
-	CU_ASSERT_EQUAL(count_lines(r.log, "overall_category \"\": expected"), 1);
-	run_free(&r);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "overall_category \"\": expected"), 1);
+	ph_run_free(&r);
 
 	/* The same checks guard normalize, which may run without init in a
 	 * host that replays pages. */
 	run_setup(&r, &(struct settings){.leaderboard = "BAD"});
-	struct mf_page page = {.struct_size = sizeof(page), .data = "{}", .size = 2};
-	int saved;
-	char *path;
-	char *dir = capture_begin(&saved, &path);
+	struct mf_page page = ph_page(0, NULL, "{}", 2);
+	struct ph_capture c;
+	ph_capture_begin(&c);
 	CU_ASSERT_EQUAL(modelfuse_plugin.normalize(&host_table, &r.ctx, NULL, &page), MF_EINVAL);
-	r.log = capture_end(saved, dir, path);
-	run_free(&r);
+	r.log = ph_capture_end(&c);
+	ph_run_free(&r);
 
 	/* Good tags: digits, '_' and '-' are fine. */
 	s = (struct settings){.leaderboard = "text-style_control2"};
 	normalize_fixture_with(&r, &s, "tests/fixtures/arena/leaderboard-text.json");
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
-	CU_ASSERT(has_score(find(&r, "gemini-2.5-pro"), "arena-text-style_control2.full"));
-	run_free(&r);
+	CU_ASSERT(ph_map_has(ph_find(&r.records, "gemini-2.5-pro"), MF_FIELD_SCORES,
+			     "arena-text-style_control2.full"));
+	ph_run_free(&r);
 }
 
 /* A url naming another board than the configured one is worth a warning;
@@ -500,13 +358,14 @@ static void test_bad_options(void)
 static void test_url_board_mismatch(void)
 {
 	struct settings s = {.url = "https://example.org/data/leaderboard-vision.json"};
-	struct run r;
+	struct ph_run r;
 	normalize_fixture_with(&r, &s, "tests/fixtures/arena/leaderboard-text.json");
 	CU_ASSERT_EQUAL(r.init_rc, MF_OK);
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
 	CU_ASSERT_EQUAL(
-		count_lines(r.log, "url names the vision leaderboard but leaderboard = text"), 1);
-	run_free(&r);
+		ph_count_lines(r.log, "url names the vision leaderboard but leaderboard = text"),
+		1);
+	ph_run_free(&r);
 
 	static const struct settings quiet[] = {
 		{.url = "https://example.org/leaderboard-text-style-control.json"},
@@ -521,13 +380,13 @@ static void test_url_board_mismatch(void)
 		normalize_fixture_with(&r, &quiet[i], "tests/fixtures/arena/leaderboard-text.json");
 		CU_ASSERT_EQUAL(r.rc, MF_OK);
 		CU_ASSERT_EQUAL(r.log[0], '\0');
-		run_free(&r);
+		ph_run_free(&r);
 	}
 }
 
 static void test_wrong_types_skipped(void)
 {
-	struct run r;
+	struct ph_run r;
 	normalize_fixture(&r, "tests/fixtures/arena/wrong-types.json");
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
 	/* good-model, string-rating, null-quantiles, bool-q975, row-array,
@@ -535,58 +394,59 @@ static void test_wrong_types_skipped(void)
 	 * dropped by the core; the skipped categories give nobody. */
 	CU_ASSERT_EQUAL(r.records.count, 8);
 	CU_ASSERT_EQUAL(r.ctx.rejected, 1);
-	CU_ASSERT_PTR_NULL(find(&r, "only-in-overall"));
-	CU_ASSERT_PTR_NULL(find(&r, "in-empty-category"));
+	CU_ASSERT_PTR_NULL(ph_find(&r.records, "only-in-overall"));
+	CU_ASSERT_PTR_NULL(ph_find(&r.records, "in-empty-category"));
 
 	/* An integer rating is a number like any other. */
-	const struct mf_record *rec = find(&r, "good-model");
-	CU_ASSERT(score_is(rec, "arena.coding", 1300));
-	CU_ASSERT(score_is(rec, "arena.coding.q975", 1310.5));
-	CU_ASSERT(score_is(rec, "arena.overall", 1320));
-	CU_ASSERT_EQUAL(n_scores(rec), 9);
+	const struct mf_record *rec = ph_find(&r.records, "good-model");
+	CU_ASSERT(ph_score_is(rec, "arena.coding", 1300));
+	CU_ASSERT(ph_score_is(rec, "arena.coding.q975", 1310.5));
+	CU_ASSERT(ph_score_is(rec, "arena.overall", 1320));
+	CU_ASSERT_EQUAL(ph_map_count(rec, MF_FIELD_SCORES), 9);
 
 	/* A wrong value costs that value only. */
-	rec = find(&r, "string-rating");
-	CU_ASSERT_FALSE(has_score(rec, "arena.coding"));
-	CU_ASSERT(score_is(rec, "arena.coding.q025", 1240));
-	CU_ASSERT(score_is(rec, "arena.coding.q975", 1260));
-	CU_ASSERT(score_is(rec, "arena.full", 1251));
-	rec = find(&r, "bool-q975");
-	CU_ASSERT(score_is(rec, "arena.coding", 1190));
-	CU_ASSERT(score_is(rec, "arena.coding.q025", 1180));
-	CU_ASSERT_FALSE(has_score(rec, "arena.coding.q975"));
-	rec = find(&r, "nested");
-	CU_ASSERT_EQUAL(n_scores(rec), 2);
-	CU_ASSERT(score_is(rec, "arena.full.q975", 1500));
-	CU_ASSERT(score_is(rec, "arena.overall.q975", 1500));
+	rec = ph_find(&r.records, "string-rating");
+	CU_ASSERT_FALSE(ph_map_has(rec, MF_FIELD_SCORES, "arena.coding"));
+	CU_ASSERT(ph_score_is(rec, "arena.coding.q025", 1240));
+	CU_ASSERT(ph_score_is(rec, "arena.coding.q975", 1260));
+	CU_ASSERT(ph_score_is(rec, "arena.full", 1251));
+	rec = ph_find(&r.records, "bool-q975");
+	CU_ASSERT(ph_score_is(rec, "arena.coding", 1190));
+	CU_ASSERT(ph_score_is(rec, "arena.coding.q025", 1180));
+	CU_ASSERT_FALSE(ph_map_has(rec, MF_FIELD_SCORES, "arena.coding.q975"));
+	rec = ph_find(&r.records, "nested");
+	CU_ASSERT_EQUAL(ph_map_count(rec, MF_FIELD_SCORES), 2);
+	CU_ASSERT(ph_score_is(rec, "arena.full.q975", 1500));
+	CU_ASSERT(ph_score_is(rec, "arena.overall.q975", 1500));
 
 	/* null is "unknown": no value and no warning. */
-	rec = find(&r, "null-quantiles");
-	CU_ASSERT_EQUAL(n_scores(rec), 1);
-	CU_ASSERT(score_is(rec, "arena.coding", 1200.5));
+	rec = ph_find(&r.records, "null-quantiles");
+	CU_ASSERT_EQUAL(ph_map_count(rec, MF_FIELD_SCORES), 1);
+	CU_ASSERT(ph_score_is(rec, "arena.coding", 1200.5));
 
 	/* A row that is not an object still names a model on the board. */
-	CU_ASSERT_EQUAL(n_scores(find(&r, "row-array")), 0);
-	CU_ASSERT_EQUAL(n_scores(find(&r, "row-number")), 0);
+	CU_ASSERT_EQUAL(ph_map_count(ph_find(&r.records, "row-array"), MF_FIELD_SCORES), 0);
+	CU_ASSERT_EQUAL(ph_map_count(ph_find(&r.records, "row-number"), MF_FIELD_SCORES), 0);
 	/* Keys the format does not have are ignored. */
-	CU_ASSERT_EQUAL(n_scores(find(&r, "extra-keys")), 6);
+	CU_ASSERT_EQUAL(ph_map_count(ph_find(&r.records, "extra-keys"), MF_FIELD_SCORES), 6);
 
-	CU_ASSERT_EQUAL(count_lines(r.log, "coding/\"string-rating\": rating is a string"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "coding/\"bool-q975\": rating_q975 is a boolean"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "coding/\"row-array\": row is an array"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "coding/\"row-number\": row is a real number"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "full/\"nested\": rating is an object"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "full/\"nested\": rating_q025 is an array"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "category math: is an array"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "category notes: is a string"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "category overall: clashes with the overall rating"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "a category has an empty name"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "has no id: dropped"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "null-quantiles"), 0);
-	CU_ASSERT_EQUAL(total_lines(r.log), 11);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "coding/\"string-rating\": rating is a string"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "coding/\"bool-q975\": rating_q975 is a boolean"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "coding/\"row-array\": row is an array"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "coding/\"row-number\": row is a real number"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "full/\"nested\": rating is an object"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "full/\"nested\": rating_q025 is an array"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "category math: is an array"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "category notes: is a string"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "category overall: clashes with the overall rating"),
+			1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "a category has an empty name"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "has no id: dropped"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "null-quantiles"), 0);
+	CU_ASSERT_EQUAL(ph_total_lines(r.log), 11);
 	/* Every line carries the instance prefix the host adds. */
-	CU_ASSERT_EQUAL(count_lines(r.log, "arena: "), 11);
-	run_free(&r);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "arena: "), 11);
+	ph_run_free(&r);
 }
 
 /* overall_category = overall: a category of that name is then the overall
@@ -594,40 +454,41 @@ static void test_wrong_types_skipped(void)
 static void test_overall_named_overall(void)
 {
 	struct settings s = {.overall_category = "overall"};
-	struct run r;
+	struct ph_run r;
 	normalize_fixture_with(&r, &s, "tests/fixtures/arena/wrong-types.json");
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
-	const struct mf_record *rec = find(&r, "only-in-overall");
+	const struct mf_record *rec = ph_find(&r.records, "only-in-overall");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
-	CU_ASSERT_EQUAL(n_scores(rec), 3);
-	CU_ASSERT(score_is(rec, "arena.overall", 1500));
-	CU_ASSERT_FALSE(has_score(find(&r, "good-model"), "arena.overall"));
-	CU_ASSERT(score_is(find(&r, "good-model"), "arena.full", 1320));
-	CU_ASSERT_EQUAL(count_lines(r.log, "clashes"), 0);
-	run_free(&r);
+	CU_ASSERT_EQUAL(ph_map_count(rec, MF_FIELD_SCORES), 3);
+	CU_ASSERT(ph_score_is(rec, "arena.overall", 1500));
+	CU_ASSERT_FALSE(ph_map_has(ph_find(&r.records, "good-model"), MF_FIELD_SCORES,
+				   "arena.overall"));
+	CU_ASSERT(ph_score_is(ph_find(&r.records, "good-model"), "arena.full", 1320));
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "clashes"), 0);
+	ph_run_free(&r);
 }
 
 static void test_malformed_pages(void)
 {
-	struct run r;
+	struct ph_run r;
 	normalize_fixture(&r, "tests/fixtures/arena/malformed.json");
 	CU_ASSERT_EQUAL(r.rc, MF_EPARSE);
 	CU_ASSERT_EQUAL(r.records.count, 0);
-	CU_ASSERT_EQUAL(count_lines(r.log, "not valid JSON: line 11, column"), 1);
-	run_free(&r);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "not valid JSON: line 11, column"), 1);
+	ph_run_free(&r);
 
 	/* The catalog's other files are not leaderboards. */
 	normalize_fixture(&r, "tests/fixtures/arena/scatterplot-data.json");
 	CU_ASSERT_EQUAL(r.rc, MF_EPARSE);
 	CU_ASSERT_EQUAL(r.records.count, 0);
-	CU_ASSERT_EQUAL(count_lines(r.log, "top level is an array"), 1);
-	run_free(&r);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "top level is an array"), 1);
+	ph_run_free(&r);
 
 	normalize_fixture(&r, "tests/fixtures/arena/visibility-data.json");
 	CU_ASSERT_EQUAL(r.rc, MF_EPARSE);
 	CU_ASSERT_EQUAL(r.records.count, 0);
-	CU_ASSERT_EQUAL(count_lines(r.log, "no rating in any of its 4 rows"), 1);
-	run_free(&r);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "no rating in any of its 4 rows"), 1);
+	ph_run_free(&r);
 
 	static const char *const bad[] = {
 		"", "null", "\"full\"", "[]", "{} {}", "{\"full\": {\"m\": {\"rating\": 1}}",
@@ -637,41 +498,41 @@ static void test_malformed_pages(void)
 		normalize_bytes(&r, bad[i], strlen(bad[i]));
 		CU_ASSERT_EQUAL(r.rc, MF_EPARSE);
 		CU_ASSERT_EQUAL(r.records.count, 0);
-		run_free(&r);
+		ph_run_free(&r);
 	}
 
 	/* The size bounds the page even when the buffer goes on. */
 	static const char cut[] = "{\"full\":{\"m\":{\"rating\":1200.0}}}";
 	normalize_bytes(&r, cut, 12);
 	CU_ASSERT_EQUAL(r.rc, MF_EPARSE);
-	run_free(&r);
+	ph_run_free(&r);
 	normalize_bytes(&r, cut, sizeof(cut) - 1);
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
 	CU_ASSERT_EQUAL(r.records.count, 1);
-	run_free(&r);
+	ph_run_free(&r);
 
 	/* An empty board is valid, just empty (the shrink guard judges it). */
 	normalize_bytes(&r, "{}", 2);
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
 	CU_ASSERT_EQUAL(r.records.count, 0);
 	CU_ASSERT_EQUAL(r.log[0], '\0');
-	run_free(&r);
+	ph_run_free(&r);
 	normalize_bytes(&r, "{\"full\": {}}", 12);
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
 	CU_ASSERT_EQUAL(r.records.count, 0);
-	run_free(&r);
+	ph_run_free(&r);
 }
 
 static void test_duplicate_names(void)
 {
-	struct run r;
+	struct ph_run r;
 	normalize_fixture(&r, "tests/fixtures/arena/duplicate-names.json");
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
 	CU_ASSERT_EQUAL_FATAL(r.records.count, 1);
-	CU_ASSERT(score_is(r.records.items[0], "arena.full", 1310));
-	CU_ASSERT(score_is(r.records.items[0], "arena.overall.q025", 1305));
-	CU_ASSERT_EQUAL(count_lines(r.log, "duplicate"), 1);
-	run_free(&r);
+	CU_ASSERT(ph_score_is(r.records.items[0], "arena.full", 1310));
+	CU_ASSERT(ph_score_is(r.records.items[0], "arena.overall.q025", 1305));
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "duplicate"), 1);
+	ph_run_free(&r);
 }
 
 /* Thousands of rows with the same defect must not flood the log, and a big
@@ -700,7 +561,7 @@ static void test_many_rows_warnings_capped(void)
 	fputc('}', f);
 	fclose(f);
 
-	struct run r;
+	struct ph_run r;
 	normalize_bytes_with(&r, &(struct settings){.overall_category = "cat1"}, page, len);
 	free(page);
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
@@ -710,18 +571,13 @@ static void test_many_rows_warnings_capped(void)
 		snprintf(name, sizeof(name), "model-%d", i);
 		CU_ASSERT_STRING_EQUAL(r.records.items[i]->native_id, name);
 		const struct mf_record *rec = r.records.items[i];
-		CU_ASSERT_EQUAL(n_scores(rec), CATS * 2 + 2);
-		CU_ASSERT(score_is(rec, "arena.cat3", 1000 + i + 3 + 0.5));
-		CU_ASSERT(score_is(rec, "arena.overall", 1000 + i + 1 + 0.5));
-		CU_ASSERT(score_is(rec, "arena.cat0.q975", 2000 + i));
+		CU_ASSERT_EQUAL(ph_map_count(rec, MF_FIELD_SCORES), CATS * 2 + 2);
+		CU_ASSERT(ph_score_is(rec, "arena.cat3", 1000 + i + 3 + 0.5));
+		CU_ASSERT(ph_score_is(rec, "arena.overall", 1000 + i + 1 + 0.5));
+		CU_ASSERT(ph_score_is(rec, "arena.cat0.q975", 2000 + i));
 	}
-	unsigned shown = count_lines(r.log, "rating_q025 is a string");
-	CU_ASSERT(shown >= 1 && shown <= 50);
-	CU_ASSERT_EQUAL(total_lines(r.log), shown + 1);
-	char want[64];
-	snprintf(want, sizeof(want), "%u more warnings", NAMES * CATS - shown);
-	CU_ASSERT_EQUAL(count_lines(r.log, want), 1);
-	run_free(&r);
+	ph_expect_capped(r.log, "rating_q025 is a string", 1, 50, NAMES * CATS);
+	ph_run_free(&r);
 }
 
 /* Hostile input: a huge name, deep nesting inside a row, control bytes. */
@@ -743,19 +599,19 @@ static void test_hostile_input(void)
 	n += (size_t)snprintf(page + n, cap - n,
 			      ",\"rating_q025\":2.0},\"tab\\there\\u0001\":{\"rating\":3}}}");
 
-	struct run r;
+	struct ph_run r;
 	normalize_bytes(&r, page, n);
 	free(page);
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
 	CU_ASSERT_EQUAL_FATAL(r.records.count, 3);
 	CU_ASSERT_EQUAL(strlen(r.records.items[0]->native_id), BIG);
-	CU_ASSERT(score_is(r.records.items[0], "arena.overall", 1.0));
-	CU_ASSERT(score_is(find(&r, "deep"), "arena.full.q025", 2.0));
-	CU_ASSERT(score_is(find(&r, "tab\there\x01"), "arena.full", 3.0));
-	CU_ASSERT_EQUAL(count_lines(r.log, "rating is an array"), 1);
+	CU_ASSERT(ph_score_is(r.records.items[0], "arena.overall", 1.0));
+	CU_ASSERT(ph_score_is(ph_find(&r.records, "deep"), "arena.full.q025", 2.0));
+	CU_ASSERT(ph_score_is(ph_find(&r.records, "tab\there\x01"), "arena.full", 3.0));
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "rating is an array"), 1);
 	/* A logged name is cut short, not a megabyte line. */
 	CU_ASSERT(strlen(r.log) < 2048);
-	run_free(&r);
+	ph_run_free(&r);
 
 	/* A category name too long for a score key loses that category. */
 	char *longcat = malloc(600);
@@ -770,9 +626,9 @@ static void test_hostile_input(void)
 	free(doc);
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
 	CU_ASSERT_EQUAL_FATAL(r.records.count, 1);
-	CU_ASSERT_EQUAL(n_scores(r.records.items[0]), 2);
-	CU_ASSERT_EQUAL(count_lines(r.log, "too long for a score key"), 1);
-	run_free(&r);
+	CU_ASSERT_EQUAL(ph_map_count(r.records.items[0], MF_FIELD_SCORES), 2);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "too long for a score key"), 1);
+	ph_run_free(&r);
 }
 
 int main(void)

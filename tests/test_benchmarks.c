@@ -8,182 +8,51 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "config.h"
-#include "fetch.h"
-#include "host.h"
-#include "record.h"
+#include "plugin_harness.h"
 #include "testutil.h"
 
 extern const struct mf_plugin modelfuse_plugin;
 
-struct run {
-	int rc;
-	struct record_array records;
-	struct mf_context ctx;
-	char *log;
-};
-
-static char *capture_begin(int *saved_fd, char **path)
+/* The page URL matters: the plugin names the benchmark after the file. */
+static void normalize_bytes(struct ph_run *r, const char *url, const char *data, size_t size)
 {
-	char *dir = tu_tmpdir();
-	*path = tu_write_file(dir, "stderr.txt", "");
-	fflush(stderr);
-	*saved_fd = dup(STDERR_FILENO);
-	FILE *f = fopen(*path, "w");
-	CU_ASSERT_FATAL(f != NULL);
-	dup2(fileno(f), STDERR_FILENO);
-	fclose(f);
-	return dir;
+	ph_normalize_bytes(r, &modelfuse_plugin, NULL, url, data, size);
 }
 
-static char *capture_end(int saved_fd, char *dir, char *path)
-{
-	fflush(stderr);
-	dup2(saved_fd, STDERR_FILENO);
-	close(saved_fd);
-	char *text = tu_read_file(path);
-	tu_rm_rf(dir);
-	free(dir);
-	free(path);
-	return text ? text : strdup("");
-}
-
-static void normalize_bytes(struct run *r, const char *url, const char *data, size_t size)
-{
-	memset(r, 0, sizeof(*r));
-	context_init(&r->ctx, NULL, NULL, &modelfuse_plugin, record_array_sink, &r->records);
-	struct mf_page page = {
-		.struct_size = sizeof(page),
-		.url = url,
-		.status = 200,
-		.data = data,
-		.size = size,
-	};
-	int saved;
-	char *path;
-	char *dir = capture_begin(&saved, &path);
-	r->rc = modelfuse_plugin.normalize(&host_table, &r->ctx, NULL, &page);
-	r->log = capture_end(saved, dir, path);
-}
-
-static void normalize_text(struct run *r, const char *text)
+static void normalize_text(struct ph_run *r, const char *text)
 {
 	normalize_bytes(r, "file:///bench/inline.json", text, strlen(text));
 }
 
-static void normalize_fixture(struct run *r, const char *rel)
+static void normalize_fixture(struct ph_run *r, const char *rel)
 {
-	char *path = tu_srcpath(rel);
-	char *data = tu_read_file(path);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(data);
-	normalize_bytes(r, rel, data, strlen(data));
-	free(data);
-	free(path);
-}
-
-static void run_free(struct run *r)
-{
-	record_array_free(&r->records);
-	free(r->log);
-}
-
-static const struct mf_record *find(const struct run *r, const char *id)
-{
-	for (size_t i = 0; i < r->records.count; i++)
-		if (strcmp(r->records.items[i]->native_id, id) == 0)
-			return r->records.items[i];
-	return NULL;
-}
-
-static bool score_is(const struct mf_record *rec, const char *key, double want)
-{
-	double v;
-	return rec && nummap_get(record_get_map(rec, MF_FIELD_SCORES), key, &v) && v == want;
-}
-
-static bool has_score(const struct mf_record *rec, const char *key)
-{
-	double v;
-	return rec && nummap_get(record_get_map(rec, MF_FIELD_SCORES), key, &v);
-}
-
-static unsigned count_lines(const char *text, const char *needle)
-{
-	unsigned n = 0;
-	for (const char *line = text; line && *line;) {
-		const char *end = strchr(line, '\n');
-		size_t len = end ? (size_t)(end - line) : strlen(line);
-		char *copy = strndup(line, len);
-		if (strstr(copy, needle))
-			n++;
-		free(copy);
-		line = end ? end + 1 : NULL;
-	}
-	return n;
-}
-
-static unsigned total_lines(const char *text)
-{
-	unsigned n = 0;
-	for (; *text; text++)
-		n += *text == '\n';
-	return n;
+	ph_normalize_fixture(r, &modelfuse_plugin, NULL, rel, rel);
 }
 
 /* ----------------------------------------------------- fetch planning */
 
-/* The plugin's view of one configured source. */
-struct source {
-	struct source_config cfg;
-	struct option_value opt;
-	struct mf_context ctx;
-	struct record_array arr;
-	void *state;
-};
-
-static int source_init(struct source *s, const char *url, const char *pattern)
+/* The plugin's view of one configured source, initialized (init logs on
+ * stderr, not captured). */
+static int source_init(struct ph_source *s, const char *url, const char *pattern)
 {
-	memset(s, 0, sizeof(*s));
-	s->cfg.name = "bench";
-	s->cfg.plugin = "benchmarks";
-	s->cfg.enabled = true;
-	s->cfg.url = (char *)url;
-	if (pattern) {
-		s->opt = (struct option_value){
-			.key = "pattern",
-			.value = (char *)pattern,
-			.line = 1,
-		};
-		s->cfg.options = &s->opt;
-		s->cfg.n_options = 1;
-	}
-	context_init(&s->ctx, NULL, &s->cfg, &modelfuse_plugin, record_array_sink, &s->arr);
-	return modelfuse_plugin.init(&host_table, &s->ctx, &s->state);
-}
-
-static void source_fini(struct source *s)
-{
-	modelfuse_plugin.fini(&host_table, &s->ctx, s->state);
-	record_array_free(&s->arr);
+	ph_source_setup(s, &modelfuse_plugin, "bench", url, NULL);
+	if (pattern)
+		ph_source_option(s, "pattern", pattern);
+	return ph_source_init(s, NULL);
 }
 
 /* Drive fetch as the runner does; the URLs planned go into urls (up to
  * max). Returns the count, or -1 - rc when fetch failed. The log of the
  * whole walk goes to *log when not NULL. */
-static int plan_all(struct source *s, char **urls, int max, char **log)
+static int plan_all(struct ph_source *s, char **urls, int max, char **log)
 {
-	int saved;
-	char *path;
-	char *dir = capture_begin(&saved, &path);
+	struct ph_capture c;
+	ph_capture_begin(&c);
 	int n = 0;
 	for (;;) {
-		struct mf_page prev = {.struct_size = sizeof(prev), .index = (unsigned)(n - 1),
-				       .status = 200, .data = "{}", .size = 2};
-		if (n > 0)
-			prev.url = urls[n - 1];
+		struct mf_page prev =
+			ph_page((unsigned)(n - 1), n > 0 ? urls[n - 1] : NULL, "{}", 2);
 		struct mf_request req;
 		request_init(&req);
 		int rc = modelfuse_plugin.fetch(&host_table, &s->ctx, s->state,
@@ -203,7 +72,7 @@ static int plan_all(struct source *s, char **urls, int max, char **log)
 		urls[n++] = strdup(req.url);
 		request_clear(&req);
 	}
-	char *text = capture_end(saved, dir, path);
+	char *text = ph_capture_end(&c);
 	if (log)
 		*log = text;
 	else
@@ -248,10 +117,7 @@ static void assert_fetchable(const char *url, const char *want)
 
 static void test_descriptor(void)
 {
-	CU_ASSERT_EQUAL(modelfuse_plugin.abi_major, MF_ABI_MAJOR);
-	CU_ASSERT_EQUAL(modelfuse_plugin.abi_minor, MF_ABI_MINOR);
-	CU_ASSERT_EQUAL(modelfuse_plugin.struct_size, sizeof(struct mf_plugin));
-	CU_ASSERT_STRING_EQUAL(modelfuse_plugin.name, "benchmarks");
+	ph_expect_descriptor(&modelfuse_plugin, "benchmarks");
 	CU_ASSERT_PTR_NULL(modelfuse_plugin.default_url);
 	/* `path` is the core's; the plugin must not declare it. */
 	bool pattern = false;
@@ -282,7 +148,7 @@ static void test_plan_folder_sorted(void)
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
 		free(tu_write_file(dir, files[i][0], files[i][1]));
 
-	struct source s;
+	struct ph_source s;
 	char *url = file_url(dir, NULL);
 	CU_ASSERT_EQUAL_FATAL(source_init(&s, url, NULL), MF_OK);
 	char *urls[16] = {0};
@@ -310,7 +176,7 @@ static void test_plan_folder_sorted(void)
 	for (int i = 0; i < n; i++)
 		free(urls[i]);
 	free(log);
-	source_fini(&s);
+	ph_source_free(&s);
 	free(url);
 
 	/* Another pattern picks other files; a trailing '/' on the folder is fine. */
@@ -322,7 +188,7 @@ static void test_plan_folder_sorted(void)
 	CU_ASSERT_STRING_EQUAL(urls[0], want0);
 	free(want0);
 	free(urls[0]);
-	source_fini(&s);
+	ph_source_free(&s);
 	free(url);
 
 	tu_rm_rf(dir);
@@ -336,7 +202,7 @@ static void test_plan_single_and_remote(void)
 	free(tu_write_file(dir, "two.json", "{}"));
 
 	/* A url naming one file: that file only, whatever the pattern. */
-	struct source s;
+	struct ph_source s;
 	char *url = file_url(dir, "one.json");
 	CU_ASSERT_EQUAL_FATAL(source_init(&s, url, "*.txt"), MF_OK);
 	char *urls[4] = {0};
@@ -344,7 +210,7 @@ static void test_plan_single_and_remote(void)
 	CU_ASSERT_EQUAL_FATAL(n, 1);
 	CU_ASSERT_STRING_EQUAL(urls[0], url);
 	free(urls[0]);
-	source_fini(&s);
+	ph_source_free(&s);
 	free(url);
 
 	/* file:/path and file://localhost/path name the same folder. */
@@ -355,7 +221,7 @@ static void test_plan_single_and_remote(void)
 	CU_ASSERT_EQUAL(n, 2);
 	for (int i = 0; i < n; i++)
 		free(urls[i]);
-	source_fini(&s);
+	ph_source_free(&s);
 	free(alt);
 
 	/* An http(s) url is one remote file. */
@@ -365,7 +231,7 @@ static void test_plan_single_and_remote(void)
 	CU_ASSERT_EQUAL_FATAL(n, 1);
 	CU_ASSERT_STRING_EQUAL(urls[0], remote);
 	free(urls[0]);
-	source_fini(&s);
+	ph_source_free(&s);
 
 	tu_rm_rf(dir);
 	free(dir);
@@ -374,7 +240,7 @@ static void test_plan_single_and_remote(void)
 static void test_plan_problems(void)
 {
 	char *dir = tu_tmpdir();
-	struct source s;
+	struct ph_source s;
 	char *urls[4] = {0};
 	char *log = NULL;
 
@@ -382,45 +248,44 @@ static void test_plan_problems(void)
 	char *url = file_url(dir, NULL);
 	CU_ASSERT_EQUAL_FATAL(source_init(&s, url, NULL), MF_OK);
 	CU_ASSERT_EQUAL(plan_all(&s, urls, 4, &log), 0);
-	CU_ASSERT_EQUAL(count_lines(log, "matches *.json"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(log, "matches *.json"), 1);
 	free(log);
-	source_fini(&s);
+	ph_source_free(&s);
 	free(url);
 
 	/* A folder that does not exist fails the fetch, naming it. */
 	url = file_url(dir, "missing");
 	CU_ASSERT_EQUAL_FATAL(source_init(&s, url, NULL), MF_OK);
 	CU_ASSERT(plan_all(&s, urls, 4, &log) < 0);
-	CU_ASSERT_EQUAL(count_lines(log, "missing: No such file or directory"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(log, "missing: No such file or directory"), 1);
 	free(log);
-	source_fini(&s);
+	ph_source_free(&s);
 	free(url);
 
 	/* A file: URL on another host is not local. */
 	CU_ASSERT_EQUAL_FATAL(source_init(&s, "file://server/share/bench", NULL), MF_OK);
 	CU_ASSERT(plan_all(&s, urls, 4, &log) < 0);
-	CU_ASSERT_EQUAL(count_lines(log, "not a local file URL"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(log, "not a local file URL"), 1);
 	free(log);
-	source_fini(&s);
+	ph_source_free(&s);
 
 	/* No url at all. */
 	CU_ASSERT_EQUAL_FATAL(source_init(&s, NULL, NULL), MF_OK);
 	CU_ASSERT(plan_all(&s, urls, 4, &log) < 0);
-	CU_ASSERT_EQUAL(count_lines(log, "no url"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(log, "no url"), 1);
 	free(log);
-	source_fini(&s);
+	ph_source_free(&s);
 
 	/* A pattern with a '/' could never match a file name: refused. */
-	struct source bad;
-	int saved;
-	char *path;
-	char *cdir = capture_begin(&saved, &path);
+	struct ph_source bad;
+	struct ph_capture c;
+	ph_capture_begin(&c);
 	int rc = source_init(&bad, "file:///srv/bench", "sub/*.json");
-	log = capture_end(saved, cdir, path);
+	log = ph_capture_end(&c);
 	CU_ASSERT_EQUAL(rc, MF_EINVAL);
-	CU_ASSERT_EQUAL(count_lines(log, "pattern 'sub/*.json'"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(log, "pattern 'sub/*.json'"), 1);
 	free(log);
-	record_array_free(&bad.arr);
+	ph_source_free(&bad);
 
 	tu_rm_rf(dir);
 	free(dir);
@@ -430,7 +295,7 @@ static void test_plan_problems(void)
 
 static void test_single_benchmark(void)
 {
-	struct run r;
+	struct ph_run r;
 	normalize_fixture(&r, "tests/fixtures/benchmarks/humaneval.json");
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
 	CU_ASSERT_EQUAL(r.records.count, 7);
@@ -439,49 +304,49 @@ static void test_single_benchmark(void)
 		CU_ASSERT_EQUAL(r.records.items[i]->kind, MF_RECORD_MODEL);
 
 	/* 0..1 scores become percentages, dated by the file... */
-	const struct mf_record *rec = find(&r, "openai/gpt-4o-2024-08-06");
-	CU_ASSERT(score_is(rec, "bench.humaneval", 90.2));
-	CU_ASSERT(score_is(rec, "bench.humaneval.date", 20250301));
+	const struct mf_record *rec = ph_find(&r.records, "openai/gpt-4o-2024-08-06");
+	CU_ASSERT(ph_score_is(rec, "bench.humaneval", 90.2));
+	CU_ASSERT(ph_score_is(rec, "bench.humaneval.date", 20250301));
 	CU_ASSERT_EQUAL(record_get_map(rec, MF_FIELD_SCORES)->count, 2);
 	CU_ASSERT_STRING_EQUAL(record_get_string(rec, MF_FIELD_MAKER), "openai");
 	/* ...or by the score itself. */
-	rec = find(&r, "anthropic/claude-3-5-sonnet-20241022");
-	CU_ASSERT(score_is(rec, "bench.humaneval", 92));
-	CU_ASSERT(score_is(rec, "bench.humaneval.date", 20241022));
+	rec = ph_find(&r.records, "anthropic/claude-3-5-sonnet-20241022");
+	CU_ASSERT(ph_score_is(rec, "bench.humaneval", 92));
+	CU_ASSERT(ph_score_is(rec, "bench.humaneval.date", 20241022));
 	/* Ids stay as the file wrote them; the maker is their namespace. */
-	rec = find(&r, "meta-llama/Llama-3.1-70B-Instruct");
-	CU_ASSERT(score_is(rec, "bench.humaneval", 80.5));
+	rec = ph_find(&r.records, "meta-llama/Llama-3.1-70B-Instruct");
+	CU_ASSERT(ph_score_is(rec, "bench.humaneval", 80.5));
 	CU_ASSERT_STRING_EQUAL(record_get_string(rec, MF_FIELD_MAKER), "meta-llama");
-	rec = find(&r, "gpt-4o-mini");
-	CU_ASSERT(score_is(rec, "bench.humaneval", 87.2));
+	rec = ph_find(&r.records, "gpt-4o-mini");
+	CU_ASSERT(ph_score_is(rec, "bench.humaneval", 87.2));
 	CU_ASSERT_PTR_NULL(record_get_string(rec, MF_FIELD_MAKER));
 	/* 0.29 * 100 is 28.999999999999996 in floating point: rounded. */
-	rec = find(&r, "google/gemini-2.0-flash");
-	CU_ASSERT(score_is(rec, "bench.humaneval", 29));
-	CU_ASSERT(score_is(rec, "bench.humaneval.date", 20250301));
-	CU_ASSERT(score_is(find(&r, "perfect/model"), "bench.humaneval", 100));
-	CU_ASSERT(score_is(find(&r, "zero/model"), "bench.humaneval", 0));
+	rec = ph_find(&r.records, "google/gemini-2.0-flash");
+	CU_ASSERT(ph_score_is(rec, "bench.humaneval", 29));
+	CU_ASSERT(ph_score_is(rec, "bench.humaneval.date", 20250301));
+	CU_ASSERT(ph_score_is(ph_find(&r.records, "perfect/model"), "bench.humaneval", 100));
+	CU_ASSERT(ph_score_is(ph_find(&r.records, "zero/model"), "bench.humaneval", 0));
 
 	/* Not evaluated (null), out of scale, not a number, no score: no record. */
-	CU_ASSERT_PTR_NULL(find(&r, "deepseek/deepseek-v3"));
-	CU_ASSERT_PTR_NULL(find(&r, "qwen/qwen2.5-72b-instruct"));
-	CU_ASSERT_PTR_NULL(find(&r, "mistral/mistral-large-2411"));
-	CU_ASSERT_PTR_NULL(find(&r, "xai/grok-2"));
+	CU_ASSERT_PTR_NULL(ph_find(&r.records, "deepseek/deepseek-v3"));
+	CU_ASSERT_PTR_NULL(ph_find(&r.records, "qwen/qwen2.5-72b-instruct"));
+	CU_ASSERT_PTR_NULL(ph_find(&r.records, "mistral/mistral-large-2411"));
+	CU_ASSERT_PTR_NULL(ph_find(&r.records, "xai/grok-2"));
 
-	CU_ASSERT_EQUAL(count_lines(r.log, "qwen/qwen2.5-72b-instruct: score 1.2 is outside "
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "qwen/qwen2.5-72b-instruct: score 1.2 is outside "
 					   "the file's scale 0..1"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "mistral/mistral-large-2411: score is a string"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "google/gemini-2.0-flash: \"date\" is not "
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "mistral/mistral-large-2411: score is a string"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "google/gemini-2.0-flash: \"date\" is not "
 					   "YYYY-MM-DD"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "empty model id"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "humaneval.json: "), 4);
-	CU_ASSERT_EQUAL(total_lines(r.log), 5); /* and the core's drop */
-	run_free(&r);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "empty model id"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "humaneval.json: "), 4);
+	CU_ASSERT_EQUAL(ph_total_lines(r.log), 5); /* and the core's drop */
+	ph_run_free(&r);
 }
 
 static void test_several_benchmarks(void)
 {
-	struct run r;
+	struct ph_run r;
 	normalize_fixture(&r, "tests/fixtures/benchmarks/knowledge.json");
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
 	/* One record per model per file, whatever the number of benchmarks,
@@ -494,39 +359,40 @@ static void test_several_benchmarks(void)
 
 	const struct mf_record *rec = r.records.items[0];
 	CU_ASSERT_EQUAL(record_get_map(rec, MF_FIELD_SCORES)->count, 6);
-	CU_ASSERT(score_is(rec, "bench.mmlu", 88.7));
-	CU_ASSERT(score_is(rec, "bench.mmlu.date", 20250210));
+	CU_ASSERT(ph_score_is(rec, "bench.mmlu", 88.7));
+	CU_ASSERT(ph_score_is(rec, "bench.mmlu.date", 20250210));
 	/* Names are lower-cased; a benchmark's own scale and date win. */
-	CU_ASSERT(score_is(rec, "bench.gpqa", 53.6));
-	CU_ASSERT(score_is(rec, "bench.gpqa.date", 20250220));
-	CU_ASSERT(score_is(rec, "bench.mmlu_pro", 72.6));
-	CU_ASSERT(score_is(rec, "bench.mmlu_pro.date", 20250210));
-	CU_ASSERT_FALSE(has_score(rec, "bench.GPQA"));
+	CU_ASSERT(ph_score_is(rec, "bench.gpqa", 53.6));
+	CU_ASSERT(ph_score_is(rec, "bench.gpqa.date", 20250220));
+	CU_ASSERT(ph_score_is(rec, "bench.mmlu_pro", 72.6));
+	CU_ASSERT(ph_score_is(rec, "bench.mmlu_pro.date", 20250210));
+	CU_ASSERT_FALSE(ph_map_has(rec, MF_FIELD_SCORES, "bench.GPQA"));
 
-	CU_ASSERT(score_is(r.records.items[1], "bench.mmlu", 82));
+	CU_ASSERT(ph_score_is(r.records.items[1], "bench.mmlu", 82));
 	rec = r.records.items[2];
-	CU_ASSERT(score_is(rec, "bench.gpqa", 65));
-	CU_ASSERT_FALSE(has_score(rec, "bench.mmlu_pro"));
-	CU_ASSERT_EQUAL(count_lines(r.log, "score 100.5 is outside the file's scale 0..100"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "benchmark mmlu_pro: unknown key \"notes\""), 1);
-	CU_ASSERT_EQUAL(total_lines(r.log), 2);
-	run_free(&r);
+	CU_ASSERT(ph_score_is(rec, "bench.gpqa", 65));
+	CU_ASSERT_FALSE(ph_map_has(rec, MF_FIELD_SCORES, "bench.mmlu_pro"));
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "score 100.5 is outside the file's scale 0..100"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "benchmark mmlu_pro: unknown key \"notes\""), 1);
+	CU_ASSERT_EQUAL(ph_total_lines(r.log), 2);
+	ph_run_free(&r);
 }
 
 static void test_undated(void)
 {
-	struct run r;
+	struct ph_run r;
 	normalize_text(&r, "{\"format\": \"modelfuse-benchmarks/1\", \"benchmark\": \"truthfulqa\","
 			   " \"scale\": \"0..100\", \"scores\": {\"a/b\": 61.5, "
 			   "\"c\": {\"score\": 40,"
 			   " \"date\": \"2024-12-01\"}}}");
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
 	CU_ASSERT_EQUAL_FATAL(r.records.count, 2);
-	CU_ASSERT(score_is(find(&r, "a/b"), "bench.truthfulqa", 61.5));
-	CU_ASSERT_FALSE(has_score(find(&r, "a/b"), "bench.truthfulqa.date"));
-	CU_ASSERT(score_is(find(&r, "c"), "bench.truthfulqa.date", 20241201));
+	CU_ASSERT(ph_score_is(ph_find(&r.records, "a/b"), "bench.truthfulqa", 61.5));
+	CU_ASSERT_FALSE(ph_map_has(ph_find(&r.records, "a/b"), MF_FIELD_SCORES,
+				   "bench.truthfulqa.date"));
+	CU_ASSERT(ph_score_is(ph_find(&r.records, "c"), "bench.truthfulqa.date", 20241201));
 	CU_ASSERT_EQUAL(r.log[0], '\0');
-	run_free(&r);
+	ph_run_free(&r);
 }
 
 static void test_files_refused(void)
@@ -544,15 +410,15 @@ static void test_files_refused(void)
 		{"tests/fixtures/benchmarks/malformed.json", "not valid JSON: line 1, column"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct run r;
+		struct ph_run r;
 		normalize_fixture(&r, cases[i].fixture);
 		CU_ASSERT_EQUAL(r.rc, MF_EPARSE);
 		/* Refused whole: not even the good benchmark of the file. */
 		CU_ASSERT_EQUAL(r.records.count, 0);
-		CU_ASSERT_EQUAL(count_lines(r.log, cases[i].message), 1);
-		if (count_lines(r.log, cases[i].message) != 1)
+		CU_ASSERT_EQUAL(ph_count_lines(r.log, cases[i].message), 1);
+		if (ph_count_lines(r.log, cases[i].message) != 1)
 			fprintf(stderr, "%s: log was:\n%s", cases[i].fixture, r.log);
-		run_free(&r);
+		ph_run_free(&r);
 	}
 
 	static const struct {
@@ -591,25 +457,25 @@ static void test_files_refused(void)
 		 "\"scores\": {\"a\": 0.1, \"a\": 0.2}}", "duplicate object key"},
 	};
 	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
-		struct run r;
+		struct ph_run r;
 		normalize_text(&r, texts[i].text);
 		CU_ASSERT_EQUAL(r.rc, MF_EPARSE);
 		CU_ASSERT_EQUAL(r.records.count, 0);
-		CU_ASSERT_EQUAL(count_lines(r.log, texts[i].message), 1);
-		if (r.rc != MF_EPARSE || count_lines(r.log, texts[i].message) != 1)
+		CU_ASSERT_EQUAL(ph_count_lines(r.log, texts[i].message), 1);
+		if (r.rc != MF_EPARSE || ph_count_lines(r.log, texts[i].message) != 1)
 			fprintf(stderr, "case %zu: log was:\n%s", i, r.log);
-		run_free(&r);
+		ph_run_free(&r);
 	}
 }
 
 static void test_empty_list(void)
 {
-	struct run r;
+	struct ph_run r;
 	normalize_text(&r, "{\"format\": \"modelfuse-benchmarks/1\", \"benchmarks\": []}");
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
 	CU_ASSERT_EQUAL(r.records.count, 0);
 	CU_ASSERT_EQUAL(r.log[0], '\0');
-	run_free(&r);
+	ph_run_free(&r);
 }
 
 /* Many bad scores: the log stays short, the good scores all go in. */
@@ -626,19 +492,14 @@ static void test_warnings_capped(void)
 		fprintf(f, "%s\"m/bad%d\": true, \"m/good%d\": %d.5e-3", i ? "," : "", i, i, i);
 	fputs("}}", f);
 	fclose(f);
-	struct run r;
+	struct ph_run r;
 	normalize_bytes(&r, "file:///bench/many.json", page, len);
 	free(page);
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
 	CU_ASSERT_EQUAL(r.records.count, N);
-	unsigned shown = count_lines(r.log, "score is a boolean");
-	CU_ASSERT(shown >= 10 && shown <= 100);
-	CU_ASSERT_EQUAL(total_lines(r.log), shown + 1);
-	char want[64];
-	snprintf(want, sizeof(want), "%u more warnings", N - shown);
-	CU_ASSERT_EQUAL(count_lines(r.log, want), 1);
-	CU_ASSERT(score_is(find(&r, "m/good399"), "bench.gsm8k", 39.95));
-	run_free(&r);
+	ph_expect_capped(r.log, "score is a boolean", 10, 100, N);
+	CU_ASSERT(ph_score_is(ph_find(&r.records, "m/good399"), "bench.gsm8k", 39.95));
+	ph_run_free(&r);
 }
 
 /* The offline samples the bundled configuration reads: every file of the
@@ -647,7 +508,7 @@ static void test_sample_data(void)
 {
 	char *dir = tu_srcpath("data/samples/benchmarks");
 	char *url = file_url(dir, NULL);
-	struct source s;
+	struct ph_source s;
 	CU_ASSERT_EQUAL_FATAL(source_init(&s, url, NULL), MF_OK);
 	char *urls[16] = {0};
 	int n = plan_all(&s, urls, 16, NULL);
@@ -660,7 +521,7 @@ static void test_sample_data(void)
 		CU_ASSERT_FATAL(asprintf(&path, "%s/%s", dir, name) > 0);
 		char *data = tu_read_file(path);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(data);
-		struct run r;
+		struct ph_run r;
 		normalize_bytes(&r, urls[i], data, strlen(data));
 		CU_ASSERT_EQUAL(r.rc, MF_OK);
 		CU_ASSERT(r.records.count > 0);
@@ -670,14 +531,14 @@ static void test_sample_data(void)
 			fprintf(stderr, "%s:\n%s", name, r.log);
 		total += r.records.count;
 		zero_one = zero_one || strstr(data, "\"0..1\"") != NULL;
-		run_free(&r);
+		ph_run_free(&r);
 		free(data);
 		free(path);
 		free(urls[i]);
 	}
 	CU_ASSERT(total >= 10);
 	CU_ASSERT(zero_one);
-	source_fini(&s);
+	ph_source_free(&s);
 	free(url);
 	free(dir);
 }

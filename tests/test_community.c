@@ -8,157 +8,29 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "fetch.h"
-#include "host.h"
-#include "record.h"
+#include "plugin_harness.h"
 #include "testutil.h"
 
 extern const struct mf_plugin modelfuse_plugin;
 
-/* The outcome of one normalize call. */
-struct run {
-	int rc;
-	struct record_array records;
-	struct mf_context ctx;
-	char *log; /* everything logged on stderr meanwhile */
-};
+#define PAGE_URL "file:///fixture/community.json"
 
-/* Point stderr at a file while the plugin runs, so tests can assert on
- * what it logged through the host. */
-static char *capture_begin(int *saved_fd, char **path)
+static void normalize_bytes(struct ph_run *r, const char *data, size_t size)
 {
-	char *dir = tu_tmpdir();
-	*path = tu_write_file(dir, "stderr.txt", "");
-	fflush(stderr);
-	*saved_fd = dup(STDERR_FILENO);
-	FILE *f = fopen(*path, "w");
-	CU_ASSERT_FATAL(f != NULL);
-	dup2(fileno(f), STDERR_FILENO);
-	fclose(f);
-	return dir;
+	ph_normalize_bytes(r, &modelfuse_plugin, NULL, PAGE_URL, data, size);
 }
 
-static char *capture_end(int saved_fd, char *dir, char *path)
+static void normalize_fixture(struct ph_run *r, const char *rel)
 {
-	fflush(stderr);
-	dup2(saved_fd, STDERR_FILENO);
-	close(saved_fd);
-	char *text = tu_read_file(path);
-	tu_rm_rf(dir);
-	free(dir);
-	free(path);
-	return text ? text : strdup("");
-}
-
-static void normalize_bytes(struct run *r, const char *data, size_t size)
-{
-	memset(r, 0, sizeof(*r));
-	context_init(&r->ctx, NULL, NULL, &modelfuse_plugin, record_array_sink, &r->records);
-	struct mf_page page = {
-		.struct_size = sizeof(page),
-		.index = 0,
-		.url = "file:///fixture/community.json",
-		.status = 200,
-		.data = data,
-		.size = size,
-		.header = NULL,
-	};
-	int saved;
-	char *path;
-	char *dir = capture_begin(&saved, &path);
-	r->rc = modelfuse_plugin.normalize(&host_table, &r->ctx, NULL, &page);
-	r->log = capture_end(saved, dir, path);
-}
-
-static void normalize_fixture(struct run *r, const char *rel)
-{
-	char *path = tu_srcpath(rel);
-	char *data = tu_read_file(path);
-	free(path);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(data);
-	normalize_bytes(r, data, strlen(data));
-	free(data);
-}
-
-static void run_free(struct run *r)
-{
-	record_array_free(&r->records);
-	free(r->log);
-}
-
-static const struct mf_record *find(const struct run *r, const char *id)
-{
-	for (size_t i = 0; i < r->records.count; i++)
-		if (strcmp(r->records.items[i]->native_id, id) == 0)
-			return r->records.items[i];
-	return NULL;
-}
-
-static bool string_is(const struct mf_record *rec, enum mf_field field, const char *want)
-{
-	const char *v = rec ? record_get_string(rec, field) : NULL;
-	return v && strcmp(v, want) == 0;
-}
-
-static bool int_is(const struct mf_record *rec, enum mf_field field, int64_t want)
-{
-	int64_t v;
-	return rec && record_get_int(rec, field, &v) && v == want;
-}
-
-static bool has_int(const struct mf_record *rec, enum mf_field field)
-{
-	int64_t v;
-	return rec && record_get_int(rec, field, &v);
-}
-
-static bool list_is(const struct mf_record *rec, enum mf_field field, const char *const *want,
-		    size_t n)
-{
-	const struct strlist *l = rec ? record_get_list(rec, field) : NULL;
-	if (n == 0)
-		return !l || l->count == 0;
-	if (!l || l->count != n)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(l->items[i], want[i]) != 0)
-			return false;
-	return true;
-}
-
-static unsigned count_lines(const char *text, const char *needle)
-{
-	unsigned n = 0;
-	for (const char *line = text; line && *line;) {
-		const char *end = strchr(line, '\n');
-		size_t len = end ? (size_t)(end - line) : strlen(line);
-		char *copy = strndup(line, len);
-		if (strstr(copy, needle))
-			n++;
-		free(copy);
-		line = end ? end + 1 : NULL;
-	}
-	return n;
-}
-
-static unsigned total_lines(const char *text)
-{
-	unsigned n = 0;
-	for (; *text; text++)
-		n += *text == '\n';
-	return n;
+	ph_normalize_fixture(r, &modelfuse_plugin, NULL, PAGE_URL, rel);
 }
 
 /* ------------------------------------------------------------------ tests */
 
 static void test_descriptor(void)
 {
-	CU_ASSERT_EQUAL(modelfuse_plugin.abi_major, MF_ABI_MAJOR);
-	CU_ASSERT_EQUAL(modelfuse_plugin.abi_minor, MF_ABI_MINOR);
-	CU_ASSERT_EQUAL(modelfuse_plugin.struct_size, sizeof(struct mf_plugin));
-	CU_ASSERT_STRING_EQUAL(modelfuse_plugin.name, "community");
+	ph_expect_descriptor(&modelfuse_plugin, "community");
 	CU_ASSERT_STRING_EQUAL(modelfuse_plugin.version, "1.0.0");
 	/* The shipped list, where `make install` puts it. */
 	CU_ASSERT_STRING_EQUAL(modelfuse_plugin.default_url,
@@ -167,45 +39,17 @@ static void test_descriptor(void)
 	CU_ASSERT_PTR_NOT_NULL(modelfuse_plugin.normalize);
 }
 
+/* The shipped list, where `make install` puts it, or any URL serving the
+ * format; one page either way. */
 static void test_fetch_one_page(void)
 {
-	struct record_array arr = {0};
-	struct mf_context ctx;
-	context_init(&ctx, NULL, NULL, &modelfuse_plugin, record_array_sink, &arr);
-
-	struct mf_request req;
-	request_init(&req);
-	CU_ASSERT_EQUAL(modelfuse_plugin.fetch(&host_table, &ctx, NULL, NULL, &req), MF_OK);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(req.url);
-	CU_ASSERT_STRING_EQUAL(req.url, "file://" MF_PKGDATADIR "/community.json");
-	CU_ASSERT_EQUAL(req.n_headers, 0);
-	request_clear(&req);
-
-	/* Any URL serving the format works too. */
-	ctx.url = "https://example.org/lists/community.json";
-	request_init(&req);
-	CU_ASSERT_EQUAL(modelfuse_plugin.fetch(&host_table, &ctx, NULL, NULL, &req), MF_OK);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(req.url);
-	CU_ASSERT_STRING_EQUAL(req.url, "https://example.org/lists/community.json");
-	request_clear(&req);
-
-	struct mf_page first = {
-		.struct_size = sizeof(first),
-		.url = ctx.url,
-		.status = 200,
-		.data = "{}",
-		.size = 2,
-	};
-	request_init(&req);
-	CU_ASSERT_EQUAL(modelfuse_plugin.fetch(&host_table, &ctx, NULL, &first, &req), MF_DONE);
-	CU_ASSERT_PTR_NULL(req.url);
-	request_clear(&req);
-	CU_ASSERT_EQUAL(arr.count, 0);
+	ph_expect_single_page(&modelfuse_plugin, "file://" MF_PKGDATADIR "/community.json",
+			      "https://example.org/lists/community.json");
 }
 
 static void test_all_fields(void)
 {
-	struct run r;
+	struct ph_run r;
 	normalize_fixture(&r, "tests/fixtures/community/list.json");
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
 	CU_ASSERT_EQUAL(r.log[0], '\0');
@@ -219,52 +63,52 @@ static void test_all_fields(void)
 	for (size_t i = 0; i < r.records.count; i++) {
 		CU_ASSERT_EQUAL(r.records.items[i]->kind, MF_RECORD_MODEL);
 		CU_ASSERT_STRING_EQUAL(r.records.items[i]->native_id, order[i]);
-		CU_ASSERT(int_is(r.records.items[i], MF_FIELD_RANK, (int64_t)i + 1));
+		CU_ASSERT(ph_int_is(r.records.items[i], MF_FIELD_RANK, (int64_t)i + 1));
 		CU_ASSERT_PTR_NULL(record_get_string(r.records.items[i], MF_FIELD_PROVIDER));
 	}
 
-	const struct mf_record *rec = find(&r, "deepseek/deepseek-r1");
-	CU_ASSERT(string_is(rec, MF_FIELD_MAKER, "deepseek"));
-	CU_ASSERT(string_is(rec, MF_FIELD_NAME, "DeepSeek-R1"));
-	CU_ASSERT(string_is(rec, MF_FIELD_REASON,
+	const struct mf_record *rec = ph_find(&r.records, "deepseek/deepseek-r1");
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_MAKER, "deepseek"));
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_NAME, "DeepSeek-R1"));
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_REASON,
 			    "Open reasoning model that matched the closed ones on math and code."));
-	CU_ASSERT(string_is(rec, MF_FIELD_REVIEWED, "2026-11-15"));
-	CU_ASSERT(string_is(rec, MF_FIELD_HF_ID, "deepseek-ai/DeepSeek-R1"));
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_REVIEWED, "2026-11-15"));
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_HF_ID, "deepseek-ai/DeepSeek-R1"));
 	static const char *const tags[] = {"open-weights", "reasoning", "moe"};
-	CU_ASSERT(list_is(rec, MF_FIELD_TAGS, tags, 3));
+	CU_ASSERT(ph_list_is(rec, MF_FIELD_TAGS, tags, 3));
 
 	/* Maker from the id's namespace; the list's date stands in for the
 	 * entry's; a repeated tag is kept once. */
-	rec = find(&r, "anthropic/claude-3-5-sonnet-20241022");
-	CU_ASSERT(string_is(rec, MF_FIELD_MAKER, "anthropic"));
-	CU_ASSERT(string_is(rec, MF_FIELD_REVIEWED, "2026-11-20"));
+	rec = ph_find(&r.records, "anthropic/claude-3-5-sonnet-20241022");
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_MAKER, "anthropic"));
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_REVIEWED, "2026-11-20"));
 	static const char *const tags2[] = {"coding", "agentic"};
-	CU_ASSERT(list_is(rec, MF_FIELD_TAGS, tags2, 2));
+	CU_ASSERT(ph_list_is(rec, MF_FIELD_TAGS, tags2, 2));
 	CU_ASSERT_PTR_NULL(record_get_string(rec, MF_FIELD_HF_ID));
 	CU_ASSERT_PTR_NULL(record_get_string(rec, MF_FIELD_NAME));
 
-	rec = find(&r, "meta/llama-3.1-70b-instruct");
-	CU_ASSERT(string_is(rec, MF_FIELD_HF_ID, "meta-llama/Llama-3.1-70B-Instruct"));
-	CU_ASSERT(list_is(rec, MF_FIELD_TAGS, NULL, 0));
+	rec = ph_find(&r.records, "meta/llama-3.1-70b-instruct");
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_HF_ID, "meta-llama/Llama-3.1-70B-Instruct"));
+	CU_ASSERT(ph_list_is(rec, MF_FIELD_TAGS, NULL, 0));
 	CU_ASSERT_PTR_NULL(record_get_string(rec, MF_FIELD_REASON));
 
 	/* No namespace: the maker key says who; 4.0 is rank 4. */
-	rec = find(&r, "gpt-4o-2024-05-13");
-	CU_ASSERT(string_is(rec, MF_FIELD_MAKER, "openai"));
-	CU_ASSERT(int_is(rec, MF_FIELD_RANK, 4));
+	rec = ph_find(&r.records, "gpt-4o-2024-05-13");
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_MAKER, "openai"));
+	CU_ASSERT(ph_int_is(rec, MF_FIELD_RANK, 4));
 
 	/* null means unknown, without a warning. */
-	rec = find(&r, "newlab/brand-new-model");
-	CU_ASSERT(string_is(rec, MF_FIELD_MAKER, "newlab"));
-	CU_ASSERT(string_is(rec, MF_FIELD_REVIEWED, "2026-11-20"));
+	rec = ph_find(&r.records, "newlab/brand-new-model");
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_MAKER, "newlab"));
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_REVIEWED, "2026-11-20"));
 	CU_ASSERT_PTR_NULL(record_get_string(rec, MF_FIELD_HF_ID));
 	CU_ASSERT_PTR_NULL(record_get_list(rec, MF_FIELD_TAGS));
-	run_free(&r);
+	ph_run_free(&r);
 }
 
 static void test_bad_entries(void)
 {
-	struct run r;
+	struct ph_run r;
 	normalize_fixture(&r, "tests/fixtures/community/bad-entries.json");
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
 	/* Two usable entries; three without a usable id handed to the core,
@@ -275,105 +119,109 @@ static void test_bad_entries(void)
 
 	/* The first of two ids differing in case is kept, with the fields
 	 * that were right. */
-	const struct mf_record *rec = find(&r, "qwen/qwen2.5-72b-instruct");
+	const struct mf_record *rec = ph_find(&r.records, "qwen/qwen2.5-72b-instruct");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
-	CU_ASSERT_FALSE(has_int(rec, MF_FIELD_RANK));
+	CU_ASSERT_FALSE(ph_int_set(rec, MF_FIELD_RANK));
 	CU_ASSERT_PTR_NULL(record_get_list(rec, MF_FIELD_TAGS));
-	CU_ASSERT(string_is(rec, MF_FIELD_REASON, "first line"));
-	CU_ASSERT(string_is(rec, MF_FIELD_MAKER, "qwen"));
-	CU_ASSERT_PTR_NULL(find(&r, "Qwen/Qwen2.5-72B-Instruct"));
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_REASON, "first line"));
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_MAKER, "qwen"));
+	CU_ASSERT_PTR_NULL(ph_find(&r.records, "Qwen/Qwen2.5-72B-Instruct"));
 
-	rec = find(&r, "qwen/qwq-32b");
+	rec = ph_find(&r.records, "qwen/qwq-32b");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
-	CU_ASSERT_FALSE(has_int(rec, MF_FIELD_RANK));
+	CU_ASSERT_FALSE(ph_int_set(rec, MF_FIELD_RANK));
 	static const char *const tags[] = {"reasoning"};
-	CU_ASSERT(list_is(rec, MF_FIELD_TAGS, tags, 1));
-	CU_ASSERT(string_is(rec, MF_FIELD_REVIEWED, "2026-11-20"));
+	CU_ASSERT(ph_list_is(rec, MF_FIELD_TAGS, tags, 1));
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_REVIEWED, "2026-11-20"));
 	CU_ASSERT_PTR_NULL(record_get_string(rec, MF_FIELD_HF_ID));
 
-	CU_ASSERT_EQUAL(count_lines(r.log, "unknown top-level key \"ranked_by\""), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "models[0]: entry is a string"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "models[1]: no id; entry dropped"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "models[2]: id is an integer"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "models[3]: id \"bad id/with blanks\" is empty or holds "
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "unknown top-level key \"ranked_by\""), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "models[0]: entry is a string"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "models[1]: no id; entry dropped"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "models[2]: id is an integer"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log,
+				       "models[3]: id \"bad id/with blanks\" is empty or holds "
 					   "blanks"),
 			1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "has no id: dropped"), 3);
-	CU_ASSERT_EQUAL(count_lines(r.log, "models[4] qwen/qwen2.5-72b-instruct: rank is 0"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "models[4] qwen/qwen2.5-72b-instruct: tags is a string"),
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "has no id: dropped"), 3);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "models[4] qwen/qwen2.5-72b-instruct: rank is 0"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log,
+				       "models[4] qwen/qwen2.5-72b-instruct: tags is a string"),
 			1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "reason has more than one line"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "models[5] qwen/qwq-32b: rank is -3"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "tags[1] is an integer"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "tags[2] is empty"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "reviewed \"2026-02-30\" is not a YYYY-MM-DD date"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "hf_id \"QwQ-32B\" is not an org/repo id"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "models[6] Qwen/Qwen2.5-72B-Instruct: duplicate of "
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "reason has more than one line"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "models[5] qwen/qwq-32b: rank is -3"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "tags[1] is an integer"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "tags[2] is empty"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "reviewed \"2026-02-30\" is not a YYYY-MM-DD date"),
+			1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "hf_id \"QwQ-32B\" is not an org/repo id"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "models[6] Qwen/Qwen2.5-72B-Instruct: duplicate of "
 					   "models[4]; the first is kept"),
 			1);
-	CU_ASSERT_EQUAL(total_lines(r.log), 17);
-	CU_ASSERT_EQUAL(count_lines(r.log, "community: "), 17);
-	run_free(&r);
+	CU_ASSERT_EQUAL(ph_total_lines(r.log), 17);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "community: "), 17);
+	ph_run_free(&r);
 }
 
 static void test_bad_fields(void)
 {
-	struct run r;
+	struct ph_run r;
 	normalize_fixture(&r, "tests/fixtures/community/bad-fields.json");
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
 	CU_ASSERT_EQUAL(r.records.count, 4);
 	CU_ASSERT_EQUAL(r.ctx.rejected, 0);
 
 	/* A maker with a slash is no maker: the namespace stands in. */
-	const struct mf_record *rec = find(&r, "mistral/mistral-nemo");
-	CU_ASSERT(string_is(rec, MF_FIELD_MAKER, "mistral"));
-	CU_ASSERT_FALSE(has_int(rec, MF_FIELD_RANK));
+	const struct mf_record *rec = ph_find(&r.records, "mistral/mistral-nemo");
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_MAKER, "mistral"));
+	CU_ASSERT_FALSE(ph_int_set(rec, MF_FIELD_RANK));
 	CU_ASSERT_PTR_NULL(record_get_string(rec, MF_FIELD_REVIEWED));
 	CU_ASSERT_PTR_NULL(record_get_string(rec, MF_FIELD_HF_ID));
 
 	/* A maker that disagrees with the namespace wins, with a warning. */
-	rec = find(&r, "google/gemma-3-27b-it");
-	CU_ASSERT(string_is(rec, MF_FIELD_MAKER, "deepmind"));
-	CU_ASSERT_FALSE(has_int(rec, MF_FIELD_RANK));
+	rec = ph_find(&r.records, "google/gemma-3-27b-it");
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_MAKER, "deepmind"));
+	CU_ASSERT_FALSE(ph_int_set(rec, MF_FIELD_RANK));
 	CU_ASSERT_PTR_NULL(record_get_string(rec, MF_FIELD_NAME));
 
-	rec = find(&r, "xai/grok-3");
-	CU_ASSERT_FALSE(has_int(rec, MF_FIELD_RANK));
+	rec = ph_find(&r.records, "xai/grok-3");
+	CU_ASSERT_FALSE(ph_int_set(rec, MF_FIELD_RANK));
 	CU_ASSERT_PTR_NULL(record_get_string(rec, MF_FIELD_REASON));
 	CU_ASSERT_PTR_NULL(record_get_string(rec, MF_FIELD_REVIEWED));
 
 	/* 2024 was a leap year. */
-	rec = find(&r, "xai/grok-2");
-	CU_ASSERT(int_is(rec, MF_FIELD_RANK, 12));
-	CU_ASSERT(string_is(rec, MF_FIELD_REVIEWED, "2024-02-29"));
-	CU_ASSERT(string_is(rec, MF_FIELD_HF_ID, "xai-org/grok-2"));
+	rec = ph_find(&r.records, "xai/grok-2");
+	CU_ASSERT(ph_int_is(rec, MF_FIELD_RANK, 12));
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_REVIEWED, "2024-02-29"));
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_HF_ID, "xai-org/grok-2"));
 
-	CU_ASSERT_EQUAL(count_lines(r.log, "maker \"mistral/ai\" contains '/'"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "rank is a string, expected a positive integer"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "reviewed \"20260101\" is not"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "hf_id \"a/b/c\" is not an org/repo id"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "unknown entry key \"ranks\""), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "maker deepmind differs from the id's namespace"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "rank is 2.5, not a whole number"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "name is an integer"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "rank is 99999999999, expected 1 to 1000000"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "reason is empty"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "reviewed \"2025-02-29\" is not"), 1);
-	CU_ASSERT_EQUAL(total_lines(r.log), 11);
-	run_free(&r);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "maker \"mistral/ai\" contains '/'"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "rank is a string, expected a positive integer"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "reviewed \"20260101\" is not"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "hf_id \"a/b/c\" is not an org/repo id"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "unknown entry key \"ranks\""), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "maker deepmind differs from the id's namespace"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "rank is 2.5, not a whole number"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "name is an integer"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "rank is 99999999999, expected 1 to 1000000"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "reason is empty"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "reviewed \"2025-02-29\" is not"), 1);
+	CU_ASSERT_EQUAL(ph_total_lines(r.log), 11);
+	ph_run_free(&r);
 }
 
 /* A later minor version only adds keys: read it, quietly. */
 static void test_future_minor_version(void)
 {
-	struct run r;
+	struct ph_run r;
 	normalize_fixture(&r, "tests/fixtures/community/future-minor.json");
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
 	CU_ASSERT_EQUAL(r.records.count, 2);
 	CU_ASSERT_EQUAL(r.log[0], '\0');
-	CU_ASSERT(string_is(find(&r, "openai/gpt-oss-20b"), MF_FIELD_REVIEWED, "2027-03-01"));
-	CU_ASSERT(int_is(find(&r, "openai/gpt-oss-20b"), MF_FIELD_RANK, 2));
-	run_free(&r);
+	CU_ASSERT(ph_string_is(ph_find(&r.records, "openai/gpt-oss-20b"), MF_FIELD_REVIEWED,
+			       "2027-03-01"));
+	CU_ASSERT(ph_int_is(ph_find(&r.records, "openai/gpt-oss-20b"), MF_FIELD_RANK, 2));
+	ph_run_free(&r);
 
 	/* "1.0" is version 1 exactly: unknown keys are typos again. */
 	static const char v10[] = "{\"format\": \"modelfuse-community/1.0\", \"models\": "
@@ -381,8 +229,8 @@ static void test_future_minor_version(void)
 	normalize_bytes(&r, v10, sizeof(v10) - 1);
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
 	CU_ASSERT_EQUAL(r.records.count, 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "unknown entry key \"rnak\""), 1);
-	run_free(&r);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "unknown entry key \"rnak\""), 1);
+	ph_run_free(&r);
 }
 
 static void test_refused_documents(void)
@@ -401,14 +249,14 @@ static void test_refused_documents(void)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char rel[128];
 		snprintf(rel, sizeof(rel), "tests/fixtures/community/%s", cases[i].file);
-		struct run r;
+		struct ph_run r;
 		normalize_fixture(&r, rel);
 		CU_ASSERT_EQUAL(r.rc, MF_EPARSE);
 		CU_ASSERT_EQUAL(r.records.count, 0);
-		CU_ASSERT_EQUAL(count_lines(r.log, cases[i].message), 1);
-		if (count_lines(r.log, cases[i].message) != 1)
+		CU_ASSERT_EQUAL(ph_count_lines(r.log, cases[i].message), 1);
+		if (ph_count_lines(r.log, cases[i].message) != 1)
 			fprintf(stderr, "%s: got %s\n", cases[i].file, r.log);
-		run_free(&r);
+		ph_run_free(&r);
 	}
 
 	static const char *const bad[] = {
@@ -428,21 +276,21 @@ static void test_refused_documents(void)
 		"{\"format\": \"modelfuse-community/1\", \"models\": []} []",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		struct run r;
+		struct ph_run r;
 		normalize_bytes(&r, bad[i], strlen(bad[i]));
 		CU_ASSERT_EQUAL(r.rc, MF_EPARSE);
 		CU_ASSERT_EQUAL(r.records.count, 0);
-		run_free(&r);
+		ph_run_free(&r);
 	}
 
 	/* An empty list is valid, just empty. */
-	struct run r;
+	struct ph_run r;
 	static const char empty[] = "{\"format\": \"modelfuse-community/1\", \"models\": []}";
 	normalize_bytes(&r, empty, sizeof(empty) - 1);
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
 	CU_ASSERT_EQUAL(r.records.count, 0);
 	CU_ASSERT_EQUAL(r.log[0], '\0');
-	run_free(&r);
+	ph_run_free(&r);
 
 	/* A bad list-level date is reported and not inherited. */
 	static const char date[] = "{\"format\": \"modelfuse-community/1\", \"reviewed\": "
@@ -451,8 +299,9 @@ static void test_refused_documents(void)
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
 	CU_ASSERT_EQUAL_FATAL(r.records.count, 1);
 	CU_ASSERT_PTR_NULL(record_get_string(r.records.items[0], MF_FIELD_REVIEWED));
-	CU_ASSERT_EQUAL(count_lines(r.log, "reviewed \"yesterday\" is not a YYYY-MM-DD date"), 1);
-	run_free(&r);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "reviewed \"yesterday\" is not a YYYY-MM-DD date"),
+			1);
+	ph_run_free(&r);
 }
 
 /* Many entries, all with the same defect: the log stays short, every entry
@@ -474,27 +323,22 @@ static void test_many_entries_warnings_capped(void)
 	fputs("]}", f);
 	fclose(f);
 
-	struct run r;
+	struct ph_run r;
 	normalize_bytes(&r, page, len);
 	free(page);
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
 	CU_ASSERT_EQUAL_FATAL(r.records.count, N);
-	CU_ASSERT(int_is(r.records.items[N - 1], MF_FIELD_RANK, N));
-	CU_ASSERT(string_is(r.records.items[N - 1], MF_FIELD_MAKER, "lab1"));
-	unsigned shown = count_lines(r.log, "tags[0] is an integer");
-	CU_ASSERT(shown >= 1 && shown <= 50);
-	CU_ASSERT_EQUAL(total_lines(r.log), shown + 1);
-	char want[64];
-	snprintf(want, sizeof(want), "%u more warnings", 2 * N - shown);
-	CU_ASSERT_EQUAL(count_lines(r.log, want), 1);
-	run_free(&r);
+	CU_ASSERT(ph_int_is(r.records.items[N - 1], MF_FIELD_RANK, N));
+	CU_ASSERT(ph_string_is(r.records.items[N - 1], MF_FIELD_MAKER, "lab1"));
+	ph_expect_capped(r.log, "tags[0] is an integer", 1, 50, 2 * N);
+	ph_run_free(&r);
 }
 
 /* The list the project ships: every entry loads without a warning, ranks
  * run 1..N, and each entry carries what the format documents. */
 static void test_shipped_list(void)
 {
-	struct run r;
+	struct ph_run r;
 	normalize_fixture(&r, "data/community.json");
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
 	CU_ASSERT_EQUAL(r.log[0], '\0');
@@ -542,14 +386,14 @@ static void test_shipped_list(void)
 	free(rank_seen);
 
 	/* A few that any such list has. */
-	CU_ASSERT(int_is(find(&r, "deepseek/deepseek-r1"), MF_FIELD_RANK, 4));
-	CU_ASSERT(string_is(find(&r, "deepseek/deepseek-r1"), MF_FIELD_HF_ID,
+	CU_ASSERT(ph_int_is(ph_find(&r.records, "deepseek/deepseek-r1"), MF_FIELD_RANK, 4));
+	CU_ASSERT(ph_string_is(ph_find(&r.records, "deepseek/deepseek-r1"), MF_FIELD_HF_ID,
 			    "deepseek-ai/DeepSeek-R1"));
-	CU_ASSERT_PTR_NOT_NULL(find(&r, "meta/llama-3.1-70b-instruct"));
-	CU_ASSERT_PTR_NOT_NULL(find(&r, "qwen/qwen2.5-72b-instruct"));
-	CU_ASSERT_PTR_NOT_NULL(find(&r, "anthropic/claude-3-5-sonnet-20241022"));
-	CU_ASSERT_PTR_NOT_NULL(find(&r, "openai/gpt-4o"));
-	run_free(&r);
+	CU_ASSERT_PTR_NOT_NULL(ph_find(&r.records, "meta/llama-3.1-70b-instruct"));
+	CU_ASSERT_PTR_NOT_NULL(ph_find(&r.records, "qwen/qwen2.5-72b-instruct"));
+	CU_ASSERT_PTR_NOT_NULL(ph_find(&r.records, "anthropic/claude-3-5-sonnet-20241022"));
+	CU_ASSERT_PTR_NOT_NULL(ph_find(&r.records, "openai/gpt-4o"));
+	ph_run_free(&r);
 }
 
 int main(void)

@@ -7,217 +7,46 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "fetch.h"
-#include "host.h"
 #include "log.h"
-#include "record.h"
+#include "plugin_harness.h"
 #include "testutil.h"
 
 extern const struct mf_plugin modelfuse_plugin;
 
-/* The outcome of one normalize call. */
-struct run {
-	int rc;
-	struct record_array records;
-	struct mf_context ctx;
-	char *log; /* everything logged on stderr meanwhile */
-};
+#define PAGE_URL "file:///fixture/model_prices_and_context_window.json"
 
-/* Point stderr at a file while the plugin runs, so tests can assert on
- * what it logged through the host. */
-static char *capture_begin(int *saved_fd, char **path)
+static void normalize_bytes(struct ph_run *r, const char *data, size_t size)
 {
-	char *dir = tu_tmpdir();
-	*path = tu_write_file(dir, "stderr.txt", "");
-	fflush(stderr);
-	*saved_fd = dup(STDERR_FILENO);
-	FILE *f = fopen(*path, "w");
-	CU_ASSERT_FATAL(f != NULL);
-	dup2(fileno(f), STDERR_FILENO);
-	fclose(f);
-	return dir;
+	ph_normalize_bytes(r, &modelfuse_plugin, NULL, PAGE_URL, data, size);
 }
 
-static char *capture_end(int saved_fd, char *dir, char *path)
+static void normalize_fixture(struct ph_run *r, const char *rel)
 {
-	fflush(stderr);
-	dup2(saved_fd, STDERR_FILENO);
-	close(saved_fd);
-	char *text = tu_read_file(path);
-	tu_rm_rf(dir);
-	free(dir);
-	free(path);
-	return text ? text : strdup("");
-}
-
-static void normalize_bytes(struct run *r, const char *data, size_t size)
-{
-	memset(r, 0, sizeof(*r));
-	context_init(&r->ctx, NULL, NULL, &modelfuse_plugin, record_array_sink, &r->records);
-	struct mf_page page = {
-		.struct_size = sizeof(page),
-		.index = 0,
-		.url = "file:///fixture/model_prices_and_context_window.json",
-		.status = 200,
-		.data = data,
-		.size = size,
-		.header = NULL,
-	};
-	int saved;
-	char *path;
-	char *dir = capture_begin(&saved, &path);
-	r->rc = modelfuse_plugin.normalize(&host_table, &r->ctx, NULL, &page);
-	r->log = capture_end(saved, dir, path);
-}
-
-static void normalize_fixture(struct run *r, const char *rel)
-{
-	char *path = tu_srcpath(rel);
-	char *data = tu_read_file(path);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(data);
-	normalize_bytes(r, data, strlen(data));
-	free(data);
-	free(path);
-}
-
-static void run_free(struct run *r)
-{
-	record_array_free(&r->records);
-	free(r->log);
-}
-
-static const struct mf_record *find(const struct run *r, const char *provider, const char *id)
-{
-	for (size_t i = 0; i < r->records.count; i++) {
-		const struct mf_record *rec = r->records.items[i];
-		const char *p = record_get_string(rec, MF_FIELD_PROVIDER);
-		if (p && strcmp(p, provider) == 0 && strcmp(rec->native_id, id) == 0)
-			return rec;
-	}
-	return NULL;
-}
-
-static bool list_is(const struct mf_record *rec, enum mf_field field, const char *const *want,
-		    size_t n)
-{
-	const struct strlist *l = record_get_list(rec, field);
-	if (!l || l->count != n)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(l->items[i], want[i]) != 0)
-			return false;
-	return true;
-}
-
-/* Exact on purpose: 4e-07 * 1e6 is 0.39999999999999997 in floating
- * point; the plugin must give the double that "0.4" denotes. */
-static bool price_is(const struct mf_record *rec, const char *key, double want)
-{
-	double v;
-	return nummap_get(record_get_map(rec, MF_FIELD_PRICE), key, &v) && v == want;
-}
-
-static size_t price_count(const struct mf_record *rec)
-{
-	const struct nummap *m = record_get_map(rec, MF_FIELD_PRICE);
-	return m ? m->count : 0;
-}
-
-static bool int_is(const struct mf_record *rec, enum mf_field field, int64_t want)
-{
-	int64_t v;
-	return record_get_int(rec, field, &v) && v == want;
-}
-
-static bool int_unset(const struct mf_record *rec, enum mf_field field)
-{
-	int64_t v;
-	return !record_get_int(rec, field, &v);
-}
-
-static bool bool_is(const struct mf_record *rec, enum mf_field field, bool want)
-{
-	bool v;
-	return record_get_bool(rec, field, &v) && v == want;
-}
-
-static bool bool_unset(const struct mf_record *rec, enum mf_field field)
-{
-	bool v;
-	return !record_get_bool(rec, field, &v);
-}
-
-static bool string_is(const struct mf_record *rec, enum mf_field field, const char *want)
-{
-	const char *v = record_get_string(rec, field);
-	return v && strcmp(v, want) == 0;
-}
-
-static unsigned count_lines(const char *text, const char *needle)
-{
-	unsigned n = 0;
-	for (const char *line = text; line && *line;) {
-		const char *end = strchr(line, '\n');
-		size_t len = end ? (size_t)(end - line) : strlen(line);
-		char *copy = strndup(line, len);
-		if (strstr(copy, needle))
-			n++;
-		free(copy);
-		line = end ? end + 1 : NULL;
-	}
-	return n;
-}
-
-static unsigned total_lines(const char *text)
-{
-	unsigned n = 0;
-	for (; *text; text++)
-		n += *text == '\n';
-	return n;
+	ph_normalize_fixture(r, &modelfuse_plugin, NULL, PAGE_URL, rel);
 }
 
 /* ------------------------------------------------------------------ tests */
 
 static void test_descriptor_and_fetch(void)
 {
-	CU_ASSERT_EQUAL(modelfuse_plugin.abi_major, MF_ABI_MAJOR);
-	CU_ASSERT_EQUAL(modelfuse_plugin.abi_minor, MF_ABI_MINOR);
-	CU_ASSERT_EQUAL(modelfuse_plugin.struct_size, sizeof(struct mf_plugin));
-	CU_ASSERT_STRING_EQUAL(modelfuse_plugin.name, "litellm");
+	ph_expect_descriptor(&modelfuse_plugin, "litellm");
 	CU_ASSERT_STRING_EQUAL(modelfuse_plugin.default_url,
 			       "https://raw.githubusercontent.com/BerriAI/litellm/main/"
 			       "model_prices_and_context_window.json");
 
-	struct record_array arr = {0};
-	struct mf_context ctx;
-	context_init(&ctx, NULL, NULL, &modelfuse_plugin, record_array_sink, &arr);
-	struct mf_request req;
-	request_init(&req);
-	CU_ASSERT_EQUAL(modelfuse_plugin.fetch(&host_table, &ctx, NULL, NULL, &req), MF_OK);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(req.url);
-	CU_ASSERT_STRING_EQUAL(req.url, modelfuse_plugin.default_url);
-	CU_ASSERT_EQUAL(req.n_headers, 0);
-	request_clear(&req);
-
+	struct ph_run r;
+	ph_run_setup(&r, &modelfuse_plugin, NULL);
+	const char *url = modelfuse_plugin.default_url;
+	CU_ASSERT_EQUAL(ph_expect_fetch(&modelfuse_plugin, &r.ctx, NULL, NULL, url), 0);
 	/* One page only. */
-	struct mf_page first = {
-		.struct_size = sizeof(first),
-		.url = modelfuse_plugin.default_url,
-		.status = 200,
-		.data = "{}",
-		.size = 2,
-	};
-	request_init(&req);
-	CU_ASSERT_EQUAL(modelfuse_plugin.fetch(&host_table, &ctx, NULL, &first, &req), MF_DONE);
-	CU_ASSERT_PTR_NULL(req.url);
-	request_clear(&req);
+	ph_expect_last_page(&modelfuse_plugin, &r.ctx, NULL, url);
+	ph_run_free(&r);
 }
 
 static void test_one_offering_per_entry(void)
 {
-	struct run r;
+	struct ph_run r;
 	normalize_fixture(&r, "tests/fixtures/litellm/prices-upstream.json");
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
 	/* 28 keys: sample_spec and 27 models. */
@@ -231,90 +60,90 @@ static void test_one_offering_per_entry(void)
 		CU_ASSERT_PTR_NOT_NULL(record_get_string(rec, MF_FIELD_PROVIDER));
 		CU_ASSERT(strcmp(rec->native_id, "sample_spec") != 0);
 	}
-	run_free(&r);
+	ph_run_free(&r);
 }
 
 static void test_all_fields(void)
 {
-	struct run r;
+	struct ph_run r;
 	normalize_fixture(&r, "tests/fixtures/litellm/prices-upstream.json");
-	const struct mf_record *rec = find(&r, "openai", "gpt-4o");
+	const struct mf_record *rec = ph_find_at(&r.records, "openai", "gpt-4o");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
 	/* Key and native id agree: no separate source key. */
 	CU_ASSERT_PTR_NULL(record_get_string(rec, MF_FIELD_SOURCE_KEY));
-	CU_ASSERT(string_is(rec, MF_FIELD_MODE, "chat"));
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_MODE, "chat"));
 	static const char *const tags[] = {"mode:chat"};
-	CU_ASSERT(list_is(rec, MF_FIELD_TAGS, tags, 1));
-	CU_ASSERT(int_is(rec, MF_FIELD_CONTEXT_TOKENS, 128000));
-	CU_ASSERT(int_is(rec, MF_FIELD_MAX_INPUT_TOKENS, 128000));
-	CU_ASSERT(int_is(rec, MF_FIELD_MAX_OUTPUT_TOKENS, 16384));
-	CU_ASSERT_EQUAL(price_count(rec), 8);
-	CU_ASSERT(price_is(rec, "input", 2.5));
-	CU_ASSERT(price_is(rec, "output", 10));
-	CU_ASSERT(price_is(rec, "cache_read", 1.25));
-	CU_ASSERT(price_is(rec, "priority.cache_read", 2.125));
-	CU_ASSERT(price_is(rec, "priority.input", 4.25));
-	CU_ASSERT(price_is(rec, "priority.output", 17));
-	CU_ASSERT(price_is(rec, "batch.input", 1.25));
-	CU_ASSERT(price_is(rec, "batch.output", 5));
-	CU_ASSERT(bool_is(rec, MF_FIELD_TOOL_CALL, true));
-	CU_ASSERT(bool_unset(rec, MF_FIELD_REASONING));
+	CU_ASSERT(ph_list_is(rec, MF_FIELD_TAGS, tags, 1));
+	CU_ASSERT(ph_int_is(rec, MF_FIELD_CONTEXT_TOKENS, 128000));
+	CU_ASSERT(ph_int_is(rec, MF_FIELD_MAX_INPUT_TOKENS, 128000));
+	CU_ASSERT(ph_int_is(rec, MF_FIELD_MAX_OUTPUT_TOKENS, 16384));
+	CU_ASSERT_EQUAL(ph_map_count(rec, MF_FIELD_PRICE), 8);
+	CU_ASSERT(ph_price_is(rec, "input", 2.5));
+	CU_ASSERT(ph_price_is(rec, "output", 10));
+	CU_ASSERT(ph_price_is(rec, "cache_read", 1.25));
+	CU_ASSERT(ph_price_is(rec, "priority.cache_read", 2.125));
+	CU_ASSERT(ph_price_is(rec, "priority.input", 4.25));
+	CU_ASSERT(ph_price_is(rec, "priority.output", 17));
+	CU_ASSERT(ph_price_is(rec, "batch.input", 1.25));
+	CU_ASSERT(ph_price_is(rec, "batch.output", 5));
+	CU_ASSERT(ph_bool_is(rec, MF_FIELD_TOOL_CALL, true));
+	CU_ASSERT(!ph_bool_set(rec, MF_FIELD_REASONING));
 	static const char *const caps[] = {
 		"function_calling", "parallel_function_calling", "pdf_input", "prompt_caching",
 		"response_schema",  "system_messages",           "tool_choice", "vision",
 	};
-	CU_ASSERT(list_is(rec, MF_FIELD_CAPABILITIES, caps, 8));
+	CU_ASSERT(ph_list_is(rec, MF_FIELD_CAPABILITIES, caps, 8));
 	CU_ASSERT_PTR_NULL(record_get_string(rec, MF_FIELD_DEPRECATION_DATE));
 
-	rec = find(&r, "google", "gemini-2.5-pro");
+	rec = ph_find_at(&r.records, "google", "gemini-2.5-pro");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
-	CU_ASSERT(string_is(rec, MF_FIELD_SOURCE_KEY, "gemini/gemini-2.5-pro"));
-	CU_ASSERT_EQUAL(price_count(rec), 11);
-	CU_ASSERT(price_is(rec, "input", 1.25));
-	CU_ASSERT(price_is(rec, "output", 10));
-	CU_ASSERT(price_is(rec, "cache_read", 0.125));
-	CU_ASSERT(price_is(rec, "context_over_200k.input", 2.5));
-	CU_ASSERT(price_is(rec, "context_over_200k.output", 15));
-	CU_ASSERT(price_is(rec, "context_over_200k.cache_read", 0.25));
-	CU_ASSERT(price_is(rec, "priority.input", 2.25));
-	CU_ASSERT(price_is(rec, "priority.context_over_200k.input", 4.5));
-	CU_ASSERT(price_is(rec, "web_search.low", 0.035));
-	CU_ASSERT(price_is(rec, "web_search.medium", 0.035));
-	CU_ASSERT(price_is(rec, "web_search.high", 0.035));
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_SOURCE_KEY, "gemini/gemini-2.5-pro"));
+	CU_ASSERT_EQUAL(ph_map_count(rec, MF_FIELD_PRICE), 11);
+	CU_ASSERT(ph_price_is(rec, "input", 1.25));
+	CU_ASSERT(ph_price_is(rec, "output", 10));
+	CU_ASSERT(ph_price_is(rec, "cache_read", 0.125));
+	CU_ASSERT(ph_price_is(rec, "context_over_200k.input", 2.5));
+	CU_ASSERT(ph_price_is(rec, "context_over_200k.output", 15));
+	CU_ASSERT(ph_price_is(rec, "context_over_200k.cache_read", 0.25));
+	CU_ASSERT(ph_price_is(rec, "priority.input", 2.25));
+	CU_ASSERT(ph_price_is(rec, "priority.context_over_200k.input", 4.5));
+	CU_ASSERT(ph_price_is(rec, "web_search.low", 0.035));
+	CU_ASSERT(ph_price_is(rec, "web_search.medium", 0.035));
+	CU_ASSERT(ph_price_is(rec, "web_search.high", 0.035));
 	static const char *const in[] = {"text", "image", "audio", "video"};
 	static const char *const out[] = {"text"};
-	CU_ASSERT(list_is(rec, MF_FIELD_INPUT_MODALITIES, in, 4));
-	CU_ASSERT(list_is(rec, MF_FIELD_OUTPUT_MODALITIES, out, 1));
-	CU_ASSERT(bool_is(rec, MF_FIELD_REASONING, true));
+	CU_ASSERT(ph_list_is(rec, MF_FIELD_INPUT_MODALITIES, in, 4));
+	CU_ASSERT(ph_list_is(rec, MF_FIELD_OUTPUT_MODALITIES, out, 1));
+	CU_ASSERT(ph_bool_is(rec, MF_FIELD_REASONING, true));
 	static const char *const caps2[] = {"audio_input", "function_calling", "reasoning",
 					    "web_search"};
-	CU_ASSERT(list_is(rec, MF_FIELD_CAPABILITIES, caps2, 4));
+	CU_ASSERT(ph_list_is(rec, MF_FIELD_CAPABILITIES, caps2, 4));
 
 	/* Per-unit prices keep their LiteLLM name (it says the unit), the
 	 * context tier of a token price becomes a prefix. */
-	rec = find(&r, "google-vertex", "gemini-1.5-pro");
+	rec = ph_find_at(&r.records, "google-vertex", "gemini-1.5-pro");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
-	CU_ASSERT(string_is(rec, MF_FIELD_DEPRECATION_DATE, "2025-09-24"));
-	CU_ASSERT_EQUAL(price_count(rec), 8);
-	CU_ASSERT(price_is(rec, "input", 1.25));
-	CU_ASSERT(price_is(rec, "output", 5));
-	CU_ASSERT(price_is(rec, "context_over_128k.input", 2.5));
-	CU_ASSERT(price_is(rec, "context_over_128k.output", 10));
-	CU_ASSERT(price_is(rec, "image", 0.00032875));
-	CU_ASSERT(price_is(rec, "input_cost_per_audio_per_second", 0.00003125));
-	CU_ASSERT(price_is(rec, "input_cost_per_character", 0.0000003125));
-	CU_ASSERT(price_is(rec, "output_cost_per_character", 0.00000125));
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_DEPRECATION_DATE, "2025-09-24"));
+	CU_ASSERT_EQUAL(ph_map_count(rec, MF_FIELD_PRICE), 8);
+	CU_ASSERT(ph_price_is(rec, "input", 1.25));
+	CU_ASSERT(ph_price_is(rec, "output", 5));
+	CU_ASSERT(ph_price_is(rec, "context_over_128k.input", 2.5));
+	CU_ASSERT(ph_price_is(rec, "context_over_128k.output", 10));
+	CU_ASSERT(ph_price_is(rec, "image", 0.00032875));
+	CU_ASSERT(ph_price_is(rec, "input_cost_per_audio_per_second", 0.00003125));
+	CU_ASSERT(ph_price_is(rec, "input_cost_per_character", 0.0000003125));
+	CU_ASSERT(ph_price_is(rec, "output_cost_per_character", 0.00000125));
 
 	/* supports_reasoning: false is stated, so it is kept as false. */
-	rec = find(&r, "amazon-bedrock", "anthropic.claude-3-5-sonnet-20241022-v2:0");
+	rec = ph_find_at(&r.records, "amazon-bedrock", "anthropic.claude-3-5-sonnet-20241022-v2:0");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
-	CU_ASSERT(bool_is(rec, MF_FIELD_REASONING, false));
+	CU_ASSERT(ph_bool_is(rec, MF_FIELD_REASONING, false));
 	static const char *const caps3[] = {"computer_use", "function_calling", "pdf_input",
 					    "vision"};
-	CU_ASSERT(list_is(rec, MF_FIELD_CAPABILITIES, caps3, 4));
-	CU_ASSERT(price_is(rec, "cache_write", 3.75));
-	CU_ASSERT(price_is(rec, "cache_read", 0.3));
-	run_free(&r);
+	CU_ASSERT(ph_list_is(rec, MF_FIELD_CAPABILITIES, caps3, 4));
+	CU_ASSERT(ph_price_is(rec, "cache_write", 3.75));
+	CU_ASSERT(ph_price_is(rec, "cache_read", 0.3));
+	ph_run_free(&r);
 }
 
 /* The shortest decimal of each double, shifted on its digits. */
@@ -333,58 +162,58 @@ static void test_exact_conversion(void)
 		" \"input_cost_per_request\": 0.1,"
 		" \"input_cost_per_second\": 0.0002833333333333333,"
 		" \"output_cost_per_video_token\": 0}}";
-	struct run r;
+	struct ph_run r;
 	normalize_bytes(&r, page, sizeof(page) - 1);
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
-	const struct mf_record *rec = find(&r, "openai", "m");
+	const struct mf_record *rec = ph_find_at(&r.records, "openai", "m");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
-	CU_ASSERT_EQUAL(price_count(rec), 13);
-	CU_ASSERT(price_is(rec, "input", 0.4));
-	CU_ASSERT(price_is(rec, "output", 0.8));
-	CU_ASSERT(price_is(rec, "cache_read", 3.3));
-	CU_ASSERT(price_is(rec, "cache_write", 0.15));
-	CU_ASSERT(price_is(rec, "reasoning", 0.75));
-	CU_ASSERT(price_is(rec, "input_audio", 3));
-	CU_ASSERT(price_is(rec, "output_audio", 1));
-	CU_ASSERT(price_is(rec, "input_image", 2000000));
-	CU_ASSERT(price_is(rec, "output_image", 12.3456789012345));
-	CU_ASSERT(price_is(rec, "citation", 0.0001));
-	CU_ASSERT(price_is(rec, "request", 0.1));
-	CU_ASSERT(price_is(rec, "input_cost_per_second", 0.0002833333333333333));
-	CU_ASSERT(price_is(rec, "output_video", 0));
+	CU_ASSERT_EQUAL(ph_map_count(rec, MF_FIELD_PRICE), 13);
+	CU_ASSERT(ph_price_is(rec, "input", 0.4));
+	CU_ASSERT(ph_price_is(rec, "output", 0.8));
+	CU_ASSERT(ph_price_is(rec, "cache_read", 3.3));
+	CU_ASSERT(ph_price_is(rec, "cache_write", 0.15));
+	CU_ASSERT(ph_price_is(rec, "reasoning", 0.75));
+	CU_ASSERT(ph_price_is(rec, "input_audio", 3));
+	CU_ASSERT(ph_price_is(rec, "output_audio", 1));
+	CU_ASSERT(ph_price_is(rec, "input_image", 2000000));
+	CU_ASSERT(ph_price_is(rec, "output_image", 12.3456789012345));
+	CU_ASSERT(ph_price_is(rec, "citation", 0.0001));
+	CU_ASSERT(ph_price_is(rec, "request", 0.1));
+	CU_ASSERT(ph_price_is(rec, "input_cost_per_second", 0.0002833333333333333));
+	CU_ASSERT(ph_price_is(rec, "output_video", 0));
 	CU_ASSERT_STRING_EQUAL(r.log, "");
-	run_free(&r);
+	ph_run_free(&r);
 
 	normalize_fixture(&r, "tests/fixtures/litellm/prices-upstream.json");
-	rec = find(&r, "openai", "babbage-002");
+	rec = ph_find_at(&r.records, "openai", "babbage-002");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
-	CU_ASSERT(price_is(rec, "input", 0.4));
-	rec = find(&r, "newco", "nc-1-mini");
+	CU_ASSERT(ph_price_is(rec, "input", 0.4));
+	rec = ph_find_at(&r.records, "newco", "nc-1-mini");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
-	CU_ASSERT(price_is(rec, "input", 3.3));
-	CU_ASSERT(price_is(rec, "output", 11));
-	rec = find(&r, "databricks", "databricks-meta-llama-3-3-70b-instruct");
+	CU_ASSERT(ph_price_is(rec, "input", 3.3));
+	CU_ASSERT(ph_price_is(rec, "output", 11));
+	rec = ph_find_at(&r.records, "databricks", "databricks-meta-llama-3-3-70b-instruct");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
 	/* DBU prices are not USD: left out. */
-	CU_ASSERT_EQUAL(price_count(rec), 2);
-	CU_ASSERT(price_is(rec, "input", 1.00002));
-	CU_ASSERT(price_is(rec, "output", 2.99999));
-	rec = find(&r, "openai", "hd/1024-x-1024/dall-e-3");
+	CU_ASSERT_EQUAL(ph_map_count(rec, MF_FIELD_PRICE), 2);
+	CU_ASSERT(ph_price_is(rec, "input", 1.00002));
+	CU_ASSERT(ph_price_is(rec, "output", 2.99999));
+	rec = ph_find_at(&r.records, "openai", "hd/1024-x-1024/dall-e-3");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
-	CU_ASSERT(price_is(rec, "input_cost_per_pixel", 0.00000007629));
-	CU_ASSERT(price_is(rec, "output_cost_per_pixel", 0));
-	rec = find(&r, "deepseek", "deepseek-chat");
+	CU_ASSERT(ph_price_is(rec, "input_cost_per_pixel", 0.00000007629));
+	CU_ASSERT(ph_price_is(rec, "output_cost_per_pixel", 0));
+	rec = ph_find_at(&r.records, "deepseek", "deepseek-chat");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
-	CU_ASSERT(price_is(rec, "cache_read", 0.028));
-	CU_ASSERT(price_is(rec, "cache_hit", 0.028));
-	CU_ASSERT(price_is(rec, "input", 0.28));
-	CU_ASSERT(price_is(rec, "output", 0.42));
-	run_free(&r);
+	CU_ASSERT(ph_price_is(rec, "cache_read", 0.028));
+	CU_ASSERT(ph_price_is(rec, "cache_hit", 0.028));
+	CU_ASSERT(ph_price_is(rec, "input", 0.28));
+	CU_ASSERT(ph_price_is(rec, "output", 0.42));
+	ph_run_free(&r);
 }
 
 static void test_provider_prefixes(void)
 {
-	struct run r;
+	struct ph_run r;
 	normalize_fixture(&r, "tests/fixtures/litellm/prices-upstream.json");
 	static const char *const cases[][3] = {
 		/* key, provider, native id */
@@ -413,13 +242,13 @@ static void test_provider_prefixes(void)
 		{"azure/gpt-realtime-whisper", "azure", "gpt-realtime-whisper"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		const struct mf_record *rec = find(&r, cases[i][1], cases[i][2]);
+		const struct mf_record *rec = ph_find_at(&r.records, cases[i][1], cases[i][2]);
 		CU_ASSERT_PTR_NOT_NULL(rec);
 		if (!rec) {
 			fprintf(stderr, "missing %s %s\n", cases[i][1], cases[i][2]);
 			continue;
 		}
-		CU_ASSERT(string_is(rec, MF_FIELD_SOURCE_KEY, cases[i][0]));
+		CU_ASSERT(ph_string_is(rec, MF_FIELD_SOURCE_KEY, cases[i][0]));
 	}
 	/* Keys without a prefix (or with a foreign one) stay whole. */
 	static const char *const whole[][2] = {
@@ -431,90 +260,90 @@ static void test_provider_prefixes(void)
 		{"openai", "hd/1024-x-1024/dall-e-3"},
 	};
 	for (size_t i = 0; i < sizeof(whole) / sizeof(whole[0]); i++) {
-		const struct mf_record *rec = find(&r, whole[i][0], whole[i][1]);
+		const struct mf_record *rec = ph_find_at(&r.records, whole[i][0], whole[i][1]);
 		CU_ASSERT_PTR_NOT_NULL(rec);
 		if (rec)
 			CU_ASSERT_PTR_NULL(record_get_string(rec, MF_FIELD_SOURCE_KEY));
 	}
-	run_free(&r);
+	ph_run_free(&r);
 }
 
 static void test_limits(void)
 {
-	struct run r;
+	struct ph_run r;
 	normalize_fixture(&r, "tests/fixtures/litellm/prices-upstream.json");
 	/* max_tokens stands in for a missing max_output_tokens... */
-	const struct mf_record *rec = find(&r, "groq", "llama-3.1-8b-instant");
+	const struct mf_record *rec = ph_find_at(&r.records, "groq", "llama-3.1-8b-instant");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
-	CU_ASSERT(int_is(rec, MF_FIELD_MAX_OUTPUT_TOKENS, 8192));
-	CU_ASSERT(int_is(rec, MF_FIELD_CONTEXT_TOKENS, 131072));
+	CU_ASSERT(ph_int_is(rec, MF_FIELD_MAX_OUTPUT_TOKENS, 8192));
+	CU_ASSERT(ph_int_is(rec, MF_FIELD_CONTEXT_TOKENS, 131072));
 	/* ...but never over it. */
-	rec = find(&r, "openai", "babbage-002");
+	rec = ph_find_at(&r.records, "openai", "babbage-002");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
-	CU_ASSERT(int_is(rec, MF_FIELD_MAX_OUTPUT_TOKENS, 4096));
-	CU_ASSERT(int_is(rec, MF_FIELD_CONTEXT_TOKENS, 16384));
+	CU_ASSERT(ph_int_is(rec, MF_FIELD_MAX_OUTPUT_TOKENS, 4096));
+	CU_ASSERT(ph_int_is(rec, MF_FIELD_CONTEXT_TOKENS, 16384));
 	/* A max_tokens that only copies the input limit is no output limit. */
-	rec = find(&r, "openai", "text-embedding-3-small");
+	rec = ph_find_at(&r.records, "openai", "text-embedding-3-small");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
-	CU_ASSERT(int_is(rec, MF_FIELD_CONTEXT_TOKENS, 8191));
-	CU_ASSERT(int_unset(rec, MF_FIELD_MAX_OUTPUT_TOKENS));
-	CU_ASSERT(string_is(rec, MF_FIELD_MODE, "embedding"));
-	CU_ASSERT(price_is(rec, "input", 0.02));
-	CU_ASSERT(price_is(rec, "batch.input", 0.01));
-	CU_ASSERT(price_is(rec, "output", 0));
-	rec = find(&r, "openrouter", "openrouter/auto");
+	CU_ASSERT(ph_int_is(rec, MF_FIELD_CONTEXT_TOKENS, 8191));
+	CU_ASSERT(!ph_int_set(rec, MF_FIELD_MAX_OUTPUT_TOKENS));
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_MODE, "embedding"));
+	CU_ASSERT(ph_price_is(rec, "input", 0.02));
+	CU_ASSERT(ph_price_is(rec, "batch.input", 0.01));
+	CU_ASSERT(ph_price_is(rec, "output", 0));
+	rec = ph_find_at(&r.records, "openrouter", "openrouter/auto");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
-	CU_ASSERT(int_is(rec, MF_FIELD_CONTEXT_TOKENS, 2000000));
-	CU_ASSERT(int_unset(rec, MF_FIELD_MAX_OUTPUT_TOKENS));
-	CU_ASSERT(price_is(rec, "input", 0));
+	CU_ASSERT(ph_int_is(rec, MF_FIELD_CONTEXT_TOKENS, 2000000));
+	CU_ASSERT(!ph_int_set(rec, MF_FIELD_MAX_OUTPUT_TOKENS));
+	CU_ASSERT(ph_price_is(rec, "input", 0));
 	/* Whole reals are whole numbers. */
-	rec = find(&r, "xai", "grok-4-fast-reasoning");
+	rec = ph_find_at(&r.records, "xai", "grok-4-fast-reasoning");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
-	CU_ASSERT(int_is(rec, MF_FIELD_CONTEXT_TOKENS, 2000000));
-	CU_ASSERT(int_is(rec, MF_FIELD_MAX_OUTPUT_TOKENS, 2000000));
-	CU_ASSERT(price_is(rec, "cache_read", 0.05));
+	CU_ASSERT(ph_int_is(rec, MF_FIELD_CONTEXT_TOKENS, 2000000));
+	CU_ASSERT(ph_int_is(rec, MF_FIELD_MAX_OUTPUT_TOKENS, 2000000));
+	CU_ASSERT(ph_price_is(rec, "cache_read", 0.05));
 	/* No limits at all. */
-	rec = find(&r, "togetherai", "meta-llama/Llama-3.3-70B-Instruct-Turbo");
+	rec = ph_find_at(&r.records, "togetherai", "meta-llama/Llama-3.3-70B-Instruct-Turbo");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
-	CU_ASSERT(int_unset(rec, MF_FIELD_CONTEXT_TOKENS));
-	CU_ASSERT(int_unset(rec, MF_FIELD_MAX_OUTPUT_TOKENS));
-	CU_ASSERT(price_is(rec, "input", 0.88));
-	run_free(&r);
+	CU_ASSERT(!ph_int_set(rec, MF_FIELD_CONTEXT_TOKENS));
+	CU_ASSERT(!ph_int_set(rec, MF_FIELD_MAX_OUTPUT_TOKENS));
+	CU_ASSERT(ph_price_is(rec, "input", 0.88));
+	ph_run_free(&r);
 
 	/* max_output_tokens null counts as absent. */
 	normalize_fixture(&r, "tests/fixtures/litellm/prices-mirror.json");
-	rec = find(&r, "groq", "llama3-8b-8192");
+	rec = ph_find_at(&r.records, "groq", "llama3-8b-8192");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
-	CU_ASSERT(int_is(rec, MF_FIELD_MAX_OUTPUT_TOKENS, 1024));
-	CU_ASSERT(int_is(rec, MF_FIELD_CONTEXT_TOKENS, 8192));
-	run_free(&r);
+	CU_ASSERT(ph_int_is(rec, MF_FIELD_MAX_OUTPUT_TOKENS, 1024));
+	CU_ASSERT(ph_int_is(rec, MF_FIELD_CONTEXT_TOKENS, 8192));
+	ph_run_free(&r);
 }
 
 static void test_tiered_pricing(void)
 {
-	struct run r;
+	struct ph_run r;
 	normalize_fixture(&r, "tests/fixtures/litellm/prices-upstream.json");
-	const struct mf_record *rec = find(&r, "alibaba", "qwen-flash");
+	const struct mf_record *rec = ph_find_at(&r.records, "alibaba", "qwen-flash");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
-	CU_ASSERT_EQUAL(price_count(rec), 4);
-	CU_ASSERT(price_is(rec, "input", 0.05));
-	CU_ASSERT(price_is(rec, "output", 0.4));
-	CU_ASSERT(price_is(rec, "context_over_256k.input", 0.25));
-	CU_ASSERT(price_is(rec, "context_over_256k.output", 2));
-	rec = find(&r, "exa_ai", "search");
+	CU_ASSERT_EQUAL(ph_map_count(rec, MF_FIELD_PRICE), 4);
+	CU_ASSERT(ph_price_is(rec, "input", 0.05));
+	CU_ASSERT(ph_price_is(rec, "output", 0.4));
+	CU_ASSERT(ph_price_is(rec, "context_over_256k.input", 0.25));
+	CU_ASSERT(ph_price_is(rec, "context_over_256k.output", 2));
+	rec = ph_find_at(&r.records, "exa_ai", "search");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
-	CU_ASSERT_EQUAL(price_count(rec), 2);
-	CU_ASSERT(price_is(rec, "results_0_25.input_cost_per_query", 0.005));
-	CU_ASSERT(price_is(rec, "results_26_100.input_cost_per_query", 0.025));
-	CU_ASSERT(string_is(rec, MF_FIELD_MODE, "search"));
-	run_free(&r);
+	CU_ASSERT_EQUAL(ph_map_count(rec, MF_FIELD_PRICE), 2);
+	CU_ASSERT(ph_price_is(rec, "results_0_25.input_cost_per_query", 0.005));
+	CU_ASSERT(ph_price_is(rec, "results_26_100.input_cost_per_query", 0.025));
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_MODE, "search"));
+	ph_run_free(&r);
 }
 
 static void test_mirror_skips_and_wrong_types(void)
 {
 	enum mf_log_level saved = log_get_level();
 	log_set_level(MF_LOG_INFO);
-	struct run r;
+	struct ph_run r;
 	normalize_fixture(&r, "tests/fixtures/litellm/prices-mirror.json");
 	log_set_level(saved);
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
@@ -525,35 +354,40 @@ static void test_mirror_skips_and_wrong_types(void)
 	CU_ASSERT_EQUAL(r.ctx.rejected, 1);
 
 	/* Each non-model key is named, with its reason, at info level. */
-	CU_ASSERT_EQUAL(count_lines(r.log, "not a model ("), 5);
-	CU_ASSERT_EQUAL(count_lines(r.log, "sample_spec: not a model (the schema example)"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "not a model ("), 5);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "sample_spec: not a model (the schema example)"), 1);
 	CU_ASSERT_EQUAL(
-		count_lines(r.log, "fallback_generalizations: not a model (no litellm_provider)"),
+		ph_count_lines(r.log,
+			       "fallback_generalizations: not a model (no litellm_provider)"),
 		1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "noprov/model: not a model (no litellm_provider)"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "list-value: not a model (an array, not an object)"),
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "noprov/model: not a model (no litellm_provider)"),
 			1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "last_updated: not a model (a string, not an object)"),
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "list-value: not a model (an array, not an object)"),
 			1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "11 keys, 6 of them skipped as not models"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "numprov/model: litellm_provider is an integer"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "an entry has an empty key; dropped"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "has no id: dropped"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log,
+				       "last_updated: not a model (a string, not an object)"),
+			1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "11 keys, 6 of them skipped as not models"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "numprov/model: litellm_provider is an integer"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "an entry has an empty key; dropped"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "has no id: dropped"), 1);
 
 	/* Numbers written as strings: the field goes, the entry stays. */
-	const struct mf_record *rec = find(&r, "mistral", "mistral-large-latest");
+	const struct mf_record *rec = ph_find_at(&r.records, "mistral", "mistral-large-latest");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
-	CU_ASSERT_EQUAL(price_count(rec), 1);
-	CU_ASSERT(price_is(rec, "output", 6));
-	CU_ASSERT(int_unset(rec, MF_FIELD_CONTEXT_TOKENS));
-	CU_ASSERT(int_is(rec, MF_FIELD_MAX_OUTPUT_TOKENS, 4096));
-	CU_ASSERT(bool_is(rec, MF_FIELD_TOOL_CALL, true));
-	CU_ASSERT_EQUAL(count_lines(r.log, "mistral/mistral-large-latest: "), 2);
-	CU_ASSERT_EQUAL(count_lines(r.log, "input_cost_per_token is a string, expected a number"),
+	CU_ASSERT_EQUAL(ph_map_count(rec, MF_FIELD_PRICE), 1);
+	CU_ASSERT(ph_price_is(rec, "output", 6));
+	CU_ASSERT(!ph_int_set(rec, MF_FIELD_CONTEXT_TOKENS));
+	CU_ASSERT(ph_int_is(rec, MF_FIELD_MAX_OUTPUT_TOKENS, 4096));
+	CU_ASSERT(ph_bool_is(rec, MF_FIELD_TOOL_CALL, true));
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "mistral/mistral-large-latest: "), 2);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log,
+				       "input_cost_per_token is a string, expected a number"),
 			1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "max_input_tokens is a string, expected a number"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "max_input_tokens is a string, expected a number"),
+			1);
 
-	rec = find(&r, "bad_provider", "bad/types");
+	rec = ph_find_at(&r.records, "bad_provider", "bad/types");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
 	CU_ASSERT_PTR_NULL(record_get_string(rec, MF_FIELD_SOURCE_KEY));
 	CU_ASSERT_PTR_NULL(record_get_map(rec, MF_FIELD_PRICE));
@@ -563,67 +397,67 @@ static void test_mirror_skips_and_wrong_types(void)
 	CU_ASSERT_PTR_NULL(record_get_list(rec, MF_FIELD_INPUT_MODALITIES));
 	CU_ASSERT_PTR_NULL(record_get_string(rec, MF_FIELD_DEPRECATION_DATE));
 	/* A broken max_output_tokens is not "absent": no fallback. */
-	CU_ASSERT(int_unset(rec, MF_FIELD_MAX_OUTPUT_TOKENS));
-	CU_ASSERT_EQUAL(count_lines(r.log, "bad/types: "), 10);
-	CU_ASSERT_EQUAL(count_lines(r.log, "mode is an integer"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "max_output_tokens is a string"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "tiered_pricing is a string"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "cache_read_input_token_cost is an array"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "input_cost_per_token is 1e-300, out of range"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "output_cost_per_token is -1e-06, negative"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "search_context_size_low is not a price"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "supports_vision is a string"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "supported_modalities is a string"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "deprecation_date is an integer"), 1);
+	CU_ASSERT(!ph_int_set(rec, MF_FIELD_MAX_OUTPUT_TOKENS));
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "bad/types: "), 10);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "mode is an integer"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "max_output_tokens is a string"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "tiered_pricing is a string"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "cache_read_input_token_cost is an array"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "input_cost_per_token is 1e-300, out of range"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "output_cost_per_token is -1e-06, negative"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "search_context_size_low is not a price"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "supports_vision is a string"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "supported_modalities is a string"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "deprecation_date is an integer"), 1);
 
-	rec = find(&r, "perplexity", "sonar");
+	rec = ph_find_at(&r.records, "perplexity", "sonar");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
-	CU_ASSERT_EQUAL(price_count(rec), 2);
-	CU_ASSERT(price_is(rec, "input", 1));
-	CU_ASSERT_EQUAL(count_lines(r.log, "tiered_pricing[0] has no usable range"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "tiered_pricing[1] is an integer"), 1);
+	CU_ASSERT_EQUAL(ph_map_count(rec, MF_FIELD_PRICE), 2);
+	CU_ASSERT(ph_price_is(rec, "input", 1));
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "tiered_pricing[0] has no usable range"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "tiered_pricing[1] is an integer"), 1);
 
 	/* 16 warnings from the plugin, 1 from the core, 6 info lines. */
-	CU_ASSERT_EQUAL(total_lines(r.log), 23);
-	CU_ASSERT_EQUAL(count_lines(r.log, "warning: "), 17);
-	CU_ASSERT_EQUAL(count_lines(r.log, "litellm: "), 23);
-	run_free(&r);
+	CU_ASSERT_EQUAL(ph_total_lines(r.log), 23);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "warning: "), 17);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "litellm: "), 23);
+	ph_run_free(&r);
 
 	/* At the default level, skipping non-models is silent. */
 	normalize_fixture(&r, "tests/fixtures/litellm/prices-mirror.json");
-	CU_ASSERT_EQUAL(count_lines(r.log, "not a model"), 0);
-	CU_ASSERT_EQUAL(total_lines(r.log), 17);
-	run_free(&r);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "not a model"), 0);
+	CU_ASSERT_EQUAL(ph_total_lines(r.log), 17);
+	ph_run_free(&r);
 }
 
 static void test_malformed(void)
 {
-	struct run r;
+	struct ph_run r;
 	normalize_fixture(&r, "tests/fixtures/litellm/malformed.json");
 	CU_ASSERT_EQUAL(r.rc, MF_EPARSE);
 	CU_ASSERT_EQUAL(r.records.count, 0);
-	CU_ASSERT_EQUAL(count_lines(r.log, "not valid JSON: line 8, column"), 1);
-	run_free(&r);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "not valid JSON: line 8, column"), 1);
+	ph_run_free(&r);
 
 	normalize_fixture(&r, "tests/fixtures/litellm/toplevel-array.json");
 	CU_ASSERT_EQUAL(r.rc, MF_EPARSE);
 	CU_ASSERT_EQUAL(r.records.count, 0);
-	CU_ASSERT_EQUAL(count_lines(r.log, "top level is an array, expected an object"), 1);
-	run_free(&r);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "top level is an array, expected an object"), 1);
+	ph_run_free(&r);
 
 	normalize_bytes(&r, "", 0);
 	CU_ASSERT_EQUAL(r.rc, MF_EPARSE);
-	run_free(&r);
+	ph_run_free(&r);
 
 	static const char scalar[] = "42";
 	normalize_bytes(&r, scalar, sizeof(scalar) - 1);
 	CU_ASSERT_EQUAL(r.rc, MF_EPARSE);
-	run_free(&r);
+	ph_run_free(&r);
 
 	static const char cut[] = "{\"gpt-4o\":{\"litellm_provider\":\"openai\"}}";
 	normalize_bytes(&r, cut, 20);
 	CU_ASSERT_EQUAL(r.rc, MF_EPARSE);
-	run_free(&r);
+	ph_run_free(&r);
 
 	/* Duplicate keys: the last one wins, with a warning naming the line. */
 	static const char dup[] =
@@ -632,14 +466,14 @@ static void test_malformed(void)
 	normalize_bytes(&r, dup, sizeof(dup) - 1);
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
 	CU_ASSERT_EQUAL_FATAL(r.records.count, 1);
-	CU_ASSERT(price_is(r.records.items[0], "input", 2));
-	CU_ASSERT_EQUAL(count_lines(r.log, "line 2"), 1);
-	run_free(&r);
+	CU_ASSERT(ph_price_is(r.records.items[0], "input", 2));
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "line 2"), 1);
+	ph_run_free(&r);
 
 	normalize_bytes(&r, "{}", 2);
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
 	CU_ASSERT_EQUAL(r.records.count, 0);
-	run_free(&r);
+	ph_run_free(&r);
 }
 
 /* Hostile values cost fields, never the process. */
@@ -655,27 +489,27 @@ static void test_hostile_input(void)
 		"\"input_cost_per_token\":{\"x\":1}}],\"supports_\":true,"
 		"\"search_context_cost_per_query\":{\"x\":[[[]]]},\"mode\":\"chat\"},"
 		"\"c\":{\"litellm_provider\":\"WEIRD PROVIDER\",\"mode\":\"\"}}";
-	struct run r;
+	struct ph_run r;
 	normalize_bytes(&r, page, sizeof(page) - 1);
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
 	CU_ASSERT_EQUAL(r.records.count, 2);
 	/* "bedrock/" has nothing after its prefix: kept whole. */
-	const struct mf_record *rec = find(&r, "amazon-bedrock", "bedrock/");
+	const struct mf_record *rec = ph_find_at(&r.records, "amazon-bedrock", "bedrock/");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
 	CU_ASSERT_PTR_NULL(record_get_map(rec, MF_FIELD_PRICE));
-	CU_ASSERT(int_unset(rec, MF_FIELD_CONTEXT_TOKENS));
-	CU_ASSERT(int_unset(rec, MF_FIELD_MAX_OUTPUT_TOKENS));
+	CU_ASSERT(!ph_int_set(rec, MF_FIELD_CONTEXT_TOKENS));
+	CU_ASSERT(!ph_int_set(rec, MF_FIELD_MAX_OUTPUT_TOKENS));
 	CU_ASSERT_PTR_NULL(record_get_list(rec, MF_FIELD_CAPABILITIES));
-	rec = find(&r, "weird provider", "c");
+	rec = ph_find_at(&r.records, "weird provider", "c");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
-	CU_ASSERT_EQUAL(count_lines(r.log, "b: litellm_provider is null"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "max_input_tokens is 1e+300, not a whole number"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "max_output_tokens is -5, negative"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "tiered_pricing[0] has no usable range"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "tiered_pricing[2] has no usable range"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "context_over_2k.input_cost_per_token is an object"),
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "b: litellm_provider is null"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "max_input_tokens is 1e+300, not a whole number"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "max_output_tokens is -5, negative"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "tiered_pricing[0] has no usable range"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "tiered_pricing[2] has no usable range"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "context_over_2k.input_cost_per_token is an object"),
 			1);
-	run_free(&r);
+	ph_run_free(&r);
 }
 
 /* Thousands of entries with the same defect must not flood the log. */
@@ -694,22 +528,17 @@ static void test_warnings_capped(void)
 	fputs("}", f);
 	fclose(f);
 
-	struct run r;
+	struct ph_run r;
 	normalize_bytes(&r, page, len);
 	free(page);
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
 	CU_ASSERT_EQUAL(r.records.count, N);
-	unsigned shown = count_lines(r.log, "is a string, expected a number");
-	CU_ASSERT(shown >= 1 && shown <= 50);
-	CU_ASSERT_EQUAL(total_lines(r.log), shown + 1);
-	char want[64];
-	snprintf(want, sizeof(want), "%u more warnings", N - shown);
-	CU_ASSERT_EQUAL(count_lines(r.log, want), 1);
-	const struct mf_record *rec = find(&r, "groq", "m299");
+	ph_expect_capped(r.log, "is a string, expected a number", 1, 50, N);
+	const struct mf_record *rec = ph_find_at(&r.records, "groq", "m299");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
-	CU_ASSERT(price_is(rec, "output", 299.5));
-	CU_ASSERT(string_is(rec, MF_FIELD_SOURCE_KEY, "groq/m299"));
-	run_free(&r);
+	CU_ASSERT(ph_price_is(rec, "output", 299.5));
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_SOURCE_KEY, "groq/m299"));
+	ph_run_free(&r);
 }
 
 int main(void)

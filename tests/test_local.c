@@ -6,183 +6,46 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "fetch.h"
-#include "host.h"
-#include "record.h"
+#include "plugin_harness.h"
 #include "testutil.h"
 
 extern const struct mf_plugin modelfuse_plugin;
 
-struct run {
-	int rc;
-	struct record_array records;
-	struct mf_context ctx;
-	char *log; /* what was logged on stderr meanwhile */
-};
+#define PAGE_URL "file:///etc/modelfuse/local.json"
 
-/* stderr goes to a file while the plugin runs, so tests can read the log. */
-static char *capture_begin(int *saved_fd, char **path)
+static void normalize_bytes(struct ph_run *r, const char *data, size_t size)
 {
-	char *dir = tu_tmpdir();
-	*path = tu_write_file(dir, "stderr.txt", "");
-	fflush(stderr);
-	*saved_fd = dup(STDERR_FILENO);
-	FILE *f = fopen(*path, "w");
-	CU_ASSERT_FATAL(f != NULL);
-	dup2(fileno(f), STDERR_FILENO);
-	fclose(f);
-	return dir;
+	ph_normalize_bytes(r, &modelfuse_plugin, NULL, PAGE_URL, data, size);
 }
 
-static char *capture_end(int saved_fd, char *dir, char *path)
-{
-	fflush(stderr);
-	dup2(saved_fd, STDERR_FILENO);
-	close(saved_fd);
-	char *text = tu_read_file(path);
-	tu_rm_rf(dir);
-	free(dir);
-	free(path);
-	return text ? text : strdup("");
-}
-
-static void normalize_bytes(struct run *r, const char *data, size_t size)
-{
-	memset(r, 0, sizeof(*r));
-	context_init(&r->ctx, NULL, NULL, &modelfuse_plugin, record_array_sink, &r->records);
-	struct mf_page page = {
-		.struct_size = sizeof(page),
-		.url = "file:///etc/modelfuse/local.json",
-		.status = 200,
-		.data = data,
-		.size = size,
-	};
-	int saved;
-	char *path;
-	char *dir = capture_begin(&saved, &path);
-	r->rc = modelfuse_plugin.normalize(&host_table, &r->ctx, NULL, &page);
-	r->log = capture_end(saved, dir, path);
-}
-
-static void normalize_text(struct run *r, const char *text)
+static void normalize_text(struct ph_run *r, const char *text)
 {
 	normalize_bytes(r, text, strlen(text));
 }
 
-static void normalize_fixture(struct run *r, const char *rel)
+static void normalize_fixture(struct ph_run *r, const char *rel)
 {
-	char *path = tu_srcpath(rel);
-	char *data = tu_read_file(path);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(data);
-	normalize_bytes(r, data, strlen(data));
-	free(data);
-	free(path);
+	ph_normalize_fixture(r, &modelfuse_plugin, NULL, PAGE_URL, rel);
 }
 
-static void run_free(struct run *r)
+/* A model and an offering may share an id: look for the one asked. */
+static const struct mf_record *find_model(const struct ph_run *r, const char *id)
 {
-	record_array_free(&r->records);
-	free(r->log);
+	return ph_find_kind(&r->records, MF_RECORD_MODEL, NULL, id);
 }
 
-static const struct mf_record *find_model(const struct run *r, const char *id)
-{
-	for (size_t i = 0; i < r->records.count; i++) {
-		const struct mf_record *rec = r->records.items[i];
-		if (rec->kind == MF_RECORD_MODEL && strcmp(rec->native_id, id) == 0)
-			return rec;
-	}
-	return NULL;
-}
-
-static const struct mf_record *find_offering(const struct run *r, const char *provider,
+static const struct mf_record *find_offering(const struct ph_run *r, const char *provider,
 					     const char *id)
 {
-	for (size_t i = 0; i < r->records.count; i++) {
-		const struct mf_record *rec = r->records.items[i];
-		const char *p = record_get_string(rec, MF_FIELD_PROVIDER);
-		if (rec->kind == MF_RECORD_OFFERING && p && strcmp(p, provider) == 0 &&
-		    strcmp(rec->native_id, id) == 0)
-			return rec;
-	}
-	return NULL;
-}
-
-static bool list_is(const struct mf_record *rec, enum mf_field field, const char *const *want,
-		    size_t n)
-{
-	const struct strlist *l = record_get_list(rec, field);
-	if (!l || l->count != n)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(l->items[i], want[i]) != 0)
-			return false;
-	return true;
-}
-
-static bool map_is(const struct mf_record *rec, enum mf_field field, const char *key, double want)
-{
-	double v;
-	return nummap_get(record_get_map(rec, field), key, &v) && v == want;
-}
-
-static bool int_is(const struct mf_record *rec, enum mf_field field, int64_t want)
-{
-	int64_t v;
-	return record_get_int(rec, field, &v) && v == want;
-}
-
-static bool bool_is(const struct mf_record *rec, enum mf_field field, bool want)
-{
-	bool v;
-	return record_get_bool(rec, field, &v) && v == want;
-}
-
-static bool real_is(const struct mf_record *rec, enum mf_field field, double want)
-{
-	double v;
-	return record_get_real(rec, field, &v) && v == want;
-}
-
-static bool string_is(const struct mf_record *rec, enum mf_field field, const char *want)
-{
-	const char *v = record_get_string(rec, field);
-	return v && strcmp(v, want) == 0;
-}
-
-static unsigned count_lines(const char *text, const char *needle)
-{
-	unsigned n = 0;
-	for (const char *line = text; line && *line;) {
-		const char *end = strchr(line, '\n');
-		size_t len = end ? (size_t)(end - line) : strlen(line);
-		char *copy = strndup(line, len);
-		if (strstr(copy, needle))
-			n++;
-		free(copy);
-		line = end ? end + 1 : NULL;
-	}
-	return n;
-}
-
-static unsigned total_lines(const char *text)
-{
-	unsigned n = 0;
-	for (; *text; text++)
-		n += *text == '\n';
-	return n;
+	return ph_find_kind(&r->records, MF_RECORD_OFFERING, provider, id);
 }
 
 /* ------------------------------------------------------------------ tests */
 
 static void test_descriptor(void)
 {
-	CU_ASSERT_EQUAL(modelfuse_plugin.abi_major, MF_ABI_MAJOR);
-	CU_ASSERT_EQUAL(modelfuse_plugin.abi_minor, MF_ABI_MINOR);
-	CU_ASSERT_EQUAL(modelfuse_plugin.struct_size, sizeof(struct mf_plugin));
-	CU_ASSERT_STRING_EQUAL(modelfuse_plugin.name, "local");
+	ph_expect_descriptor(&modelfuse_plugin, "local");
 	/* The overlay is the admin's own file: there is no default to fall back on. */
 	CU_ASSERT_PTR_NULL(modelfuse_plugin.default_url);
 	CU_ASSERT_PTR_NOT_NULL(modelfuse_plugin.fetch);
@@ -191,43 +54,31 @@ static void test_descriptor(void)
 
 static void test_fetch_one_page(void)
 {
-	struct record_array arr = {0};
-	struct mf_context ctx;
-	context_init(&ctx, NULL, NULL, &modelfuse_plugin, record_array_sink, &arr);
+	struct ph_run r;
+	ph_run_setup(&r, &modelfuse_plugin, NULL);
 
 	/* No url configured: nothing to read, said so. */
 	struct mf_request req;
 	request_init(&req);
-	int saved;
-	char *path;
-	char *dir = capture_begin(&saved, &path);
-	int rc = modelfuse_plugin.fetch(&host_table, &ctx, NULL, NULL, &req);
-	char *log = capture_end(saved, dir, path);
+	struct ph_capture c;
+	ph_capture_begin(&c);
+	int rc = modelfuse_plugin.fetch(&host_table, &r.ctx, NULL, NULL, &req);
+	char *log = ph_capture_end(&c);
 	CU_ASSERT_NOT_EQUAL(rc, MF_OK);
 	CU_ASSERT_PTR_NULL(req.url);
-	CU_ASSERT_EQUAL(count_lines(log, "no url"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(log, "no url"), 1);
 	free(log);
 	request_clear(&req);
 
-	ctx.url = "file:///etc/modelfuse/local.json";
-	request_init(&req);
-	CU_ASSERT_EQUAL(modelfuse_plugin.fetch(&host_table, &ctx, NULL, NULL, &req), MF_OK);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(req.url);
-	CU_ASSERT_STRING_EQUAL(req.url, "file:///etc/modelfuse/local.json");
-	CU_ASSERT_EQUAL(req.n_headers, 0);
-	request_clear(&req);
-
-	struct mf_page first = {.struct_size = sizeof(first), .url = ctx.url, .data = "{}",
-				.size = 2, .status = 200};
-	request_init(&req);
-	CU_ASSERT_EQUAL(modelfuse_plugin.fetch(&host_table, &ctx, NULL, &first, &req), MF_DONE);
-	CU_ASSERT_PTR_NULL(req.url);
-	request_clear(&req);
+	r.ctx.url = PAGE_URL;
+	CU_ASSERT_EQUAL(ph_expect_fetch(&modelfuse_plugin, &r.ctx, NULL, NULL, PAGE_URL), 0);
+	ph_expect_last_page(&modelfuse_plugin, &r.ctx, NULL, PAGE_URL);
+	ph_run_free(&r);
 }
 
 static void test_records_and_drops(void)
 {
-	struct run r;
+	struct ph_run r;
 	normalize_fixture(&r, "tests/fixtures/local/overlay.json");
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
 	/* 3 models and 2 offerings; 5 entries without a usable id handed to
@@ -235,63 +86,64 @@ static void test_records_and_drops(void)
 	CU_ASSERT_EQUAL(r.records.count, 5);
 	CU_ASSERT_EQUAL(r.ctx.emitted, 5);
 	CU_ASSERT_EQUAL(r.ctx.rejected, 5);
-	CU_ASSERT_EQUAL(count_lines(r.log, "models[3]: \"id\" must be a canonical model id"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "models[4]: \"id\" must be"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "models[5]: entry is a string"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "model openai/gpt-4o-2024-08-06: repeats models[0]"),
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "models[3]: \"id\" must be a canonical model id"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "models[4]: \"id\" must be"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "models[5]: entry is a string"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "model openai/gpt-4o-2024-08-06: repeats models[0]"),
 			1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "offerings[2]: \"provider\" must name"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "offerings[3]: \"provider\" must name"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "offering openai gpt-4o-2024-08-06: repeats "
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "offerings[2]: \"provider\" must name"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "offerings[3]: \"provider\" must name"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "offering openai gpt-4o-2024-08-06: repeats "
 					   "offerings[0]"), 1);
 	/* The repeat did not overwrite the first entry. */
 	const struct mf_record *rec = find_model(&r, "openai/gpt-4o-2024-08-06");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
-	CU_ASSERT(string_is(rec, MF_FIELD_NAME, "GPT-4o (Aug 2024)"));
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_NAME, "GPT-4o (Aug 2024)"));
 	CU_ASSERT_PTR_NULL(find_model(&r, "gpt-4o"));
-	run_free(&r);
+	ph_run_free(&r);
 }
 
 static void test_model_fields(void)
 {
-	struct run r;
+	struct ph_run r;
 	normalize_fixture(&r, "tests/fixtures/local/overlay.json");
 	const struct mf_record *rec = find_model(&r, "openai/gpt-4o-2024-08-06");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
 	CU_ASSERT_EQUAL(rec->kind, MF_RECORD_MODEL);
-	CU_ASSERT(string_is(rec, MF_FIELD_MAKER, "openai"));
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_MAKER, "openai"));
 	CU_ASSERT_PTR_NULL(record_get_string(rec, MF_FIELD_PROVIDER));
-	CU_ASSERT(string_is(rec, MF_FIELD_NAME, "GPT-4o (Aug 2024)"));
-	CU_ASSERT(string_is(rec, MF_FIELD_FAMILY, "gpt-4o"));
-	CU_ASSERT(string_is(rec, MF_FIELD_LICENSE, "proprietary"));
-	CU_ASSERT(string_is(rec, MF_FIELD_RELEASE_DATE, "2024-08-06"));
-	CU_ASSERT(string_is(rec, MF_FIELD_KNOWLEDGE, "2023-10"));
-	CU_ASSERT(string_is(rec, MF_FIELD_CREATED, "2024-08-06T00:00:00Z"));
-	CU_ASSERT(int_is(rec, MF_FIELD_CONTEXT_TOKENS, 128000));
-	CU_ASSERT(int_is(rec, MF_FIELD_MAX_OUTPUT_TOKENS, 16384));
-	CU_ASSERT(int_is(rec, MF_FIELD_RANK, 3));
-	CU_ASSERT(bool_is(rec, MF_FIELD_OPEN_WEIGHTS, false));
-	CU_ASSERT(bool_is(rec, MF_FIELD_TOOL_CALL, true));
-	CU_ASSERT(real_is(rec, MF_FIELD_OUTPUT_SPEED, 95.5));
-	CU_ASSERT(real_is(rec, MF_FIELD_TRENDING_SCORE, -3.5));
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_NAME, "GPT-4o (Aug 2024)"));
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_FAMILY, "gpt-4o"));
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_LICENSE, "proprietary"));
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_RELEASE_DATE, "2024-08-06"));
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_KNOWLEDGE, "2023-10"));
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_CREATED, "2024-08-06T00:00:00Z"));
+	CU_ASSERT(ph_int_is(rec, MF_FIELD_CONTEXT_TOKENS, 128000));
+	CU_ASSERT(ph_int_is(rec, MF_FIELD_MAX_OUTPUT_TOKENS, 16384));
+	CU_ASSERT(ph_int_is(rec, MF_FIELD_RANK, 3));
+	CU_ASSERT(ph_bool_is(rec, MF_FIELD_OPEN_WEIGHTS, false));
+	CU_ASSERT(ph_bool_is(rec, MF_FIELD_TOOL_CALL, true));
+	CU_ASSERT(ph_real_is(rec, MF_FIELD_OUTPUT_SPEED, 95.5));
+	CU_ASSERT(ph_real_is(rec, MF_FIELD_TRENDING_SCORE, -3.5));
 	CU_ASSERT_EQUAL(record_get_map(rec, MF_FIELD_PRICE)->count, 3);
-	CU_ASSERT(map_is(rec, MF_FIELD_PRICE, "input", 2.5));
-	CU_ASSERT(map_is(rec, MF_FIELD_PRICE, "output", 10));
-	CU_ASSERT(map_is(rec, MF_FIELD_PRICE, "cache_read", 1.25));
-	CU_ASSERT(map_is(rec, MF_FIELD_SCORES, "house.coding", 81.5));
-	CU_ASSERT(map_is(rec, MF_FIELD_SCORES, "house.penalty", -2));
+	CU_ASSERT(ph_map_is(rec, MF_FIELD_PRICE, "input", 2.5));
+	CU_ASSERT(ph_map_is(rec, MF_FIELD_PRICE, "output", 10));
+	CU_ASSERT(ph_map_is(rec, MF_FIELD_PRICE, "cache_read", 1.25));
+	CU_ASSERT(ph_map_is(rec, MF_FIELD_SCORES, "house.coding", 81.5));
+	CU_ASSERT(ph_map_is(rec, MF_FIELD_SCORES, "house.penalty", -2));
 	static const char *const caps[] = {"tools", "vision"};
-	CU_ASSERT(list_is(rec, MF_FIELD_CAPABILITIES, caps, 2));
+	CU_ASSERT(ph_list_is(rec, MF_FIELD_CAPABILITIES, caps, 2));
 	bool b;
 	CU_ASSERT_FALSE(record_get_bool(rec, MF_FIELD_REASONING, &b));
 	/* Nothing in this entry was wrong. */
-	CU_ASSERT_EQUAL(count_lines(r.log, "model openai/gpt-4o-2024-08-06: "), 1); /* the repeat */
-	run_free(&r);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "model openai/gpt-4o-2024-08-06: "),
+			1); /* the repeat */
+	ph_run_free(&r);
 }
 
 static void test_overlay_controls(void)
 {
-	struct run r;
+	struct ph_run r;
 	normalize_fixture(&r, "tests/fixtures/local/overlay.json");
 	const struct mf_record *rec = find_model(&r, "openai/gpt-4o-2024-08-06");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
@@ -302,12 +154,12 @@ static void test_overlay_controls(void)
 	static const char *const removed[] = {"aliases:gpt4", "aliases:gpt-4", "tags:cheap"};
 	static const char *const replaced[] = {"input_modalities"};
 	static const char *const pinned[] = {"name", "license", "price"};
-	CU_ASSERT(list_is(rec, MF_FIELD_ALIASES, aliases, 2));
-	CU_ASSERT(list_is(rec, MF_FIELD_TAGS, tags, 1));
-	CU_ASSERT(list_is(rec, MF_FIELD_INPUT_MODALITIES, input, 2));
-	CU_ASSERT(list_is(rec, MF_FIELD_REMOVE, removed, 3));
-	CU_ASSERT(list_is(rec, MF_FIELD_REPLACE, replaced, 1));
-	CU_ASSERT(list_is(rec, MF_FIELD_PINNED, pinned, 3));
+	CU_ASSERT(ph_list_is(rec, MF_FIELD_ALIASES, aliases, 2));
+	CU_ASSERT(ph_list_is(rec, MF_FIELD_TAGS, tags, 1));
+	CU_ASSERT(ph_list_is(rec, MF_FIELD_INPUT_MODALITIES, input, 2));
+	CU_ASSERT(ph_list_is(rec, MF_FIELD_REMOVE, removed, 3));
+	CU_ASSERT(ph_list_is(rec, MF_FIELD_REPLACE, replaced, 1));
+	CU_ASSERT(ph_list_is(rec, MF_FIELD_PINNED, pinned, 3));
 
 	/* An empty replacement empties the list: REPLACE names it while the
 	 * record carries no tags. */
@@ -315,57 +167,57 @@ static void test_overlay_controls(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
 	static const char *const tags_only[] = {"tags"};
 	static const char *const pinned2[] = {"tags", "open_weights"};
-	CU_ASSERT(list_is(rec, MF_FIELD_REPLACE, tags_only, 1));
+	CU_ASSERT(ph_list_is(rec, MF_FIELD_REPLACE, tags_only, 1));
 	CU_ASSERT_PTR_NULL(record_get_list(rec, MF_FIELD_TAGS));
-	CU_ASSERT(list_is(rec, MF_FIELD_PINNED, pinned2, 2));
-	CU_ASSERT(string_is(rec, MF_FIELD_MAKER, "meta"));
-	CU_ASSERT(string_is(rec, MF_FIELD_LICENSE, "llama3.1"));
-	CU_ASSERT(bool_is(rec, MF_FIELD_OPEN_WEIGHTS, true));
+	CU_ASSERT(ph_list_is(rec, MF_FIELD_PINNED, pinned2, 2));
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_MAKER, "meta"));
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_LICENSE, "llama3.1"));
+	CU_ASSERT(ph_bool_is(rec, MF_FIELD_OPEN_WEIGHTS, true));
 	CU_ASSERT_PTR_NULL(record_get_list(rec, MF_FIELD_REMOVE));
-	run_free(&r);
+	ph_run_free(&r);
 }
 
 static void test_offerings(void)
 {
-	struct run r;
+	struct ph_run r;
 	normalize_fixture(&r, "tests/fixtures/local/overlay.json");
 	const struct mf_record *rec = find_offering(&r, "openai", "gpt-4o-2024-08-06");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
 	CU_ASSERT_PTR_NULL(record_get_string(rec, MF_FIELD_MAKER));
-	CU_ASSERT(map_is(rec, MF_FIELD_PRICE, "input", 2.5));
-	CU_ASSERT(map_is(rec, MF_FIELD_PRICE, "output", 10));
-	CU_ASSERT(int_is(rec, MF_FIELD_CONTEXT_TOKENS, 128000));
+	CU_ASSERT(ph_map_is(rec, MF_FIELD_PRICE, "input", 2.5));
+	CU_ASSERT(ph_map_is(rec, MF_FIELD_PRICE, "output", 10));
+	CU_ASSERT(ph_int_is(rec, MF_FIELD_CONTEXT_TOKENS, 128000));
 	static const char *const price[] = {"price"};
-	CU_ASSERT(list_is(rec, MF_FIELD_PINNED, price, 1));
+	CU_ASSERT(ph_list_is(rec, MF_FIELD_PINNED, price, 1));
 
 	/* A host's id with a slash is an offering id, kept whole. */
 	rec = find_offering(&r, "openrouter", "openai/gpt-4o");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
-	CU_ASSERT(string_is(rec, MF_FIELD_STATUS, "deprecated"));
-	CU_ASSERT(string_is(rec, MF_FIELD_DEPRECATION_DATE, "2025-06-01"));
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_STATUS, "deprecated"));
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_DEPRECATION_DATE, "2025-06-01"));
 	static const char *const text[] = {"text"};
-	CU_ASSERT(list_is(rec, MF_FIELD_OUTPUT_MODALITIES, text, 1));
+	CU_ASSERT(ph_list_is(rec, MF_FIELD_OUTPUT_MODALITIES, text, 1));
 	CU_ASSERT_PTR_NULL(record_get_list(rec, MF_FIELD_PINNED));
-	run_free(&r);
+	ph_run_free(&r);
 }
 
 static void test_bad_fields_warned(void)
 {
-	struct run r;
+	struct ph_run r;
 	normalize_fixture(&r, "tests/fixtures/local/overlay.json");
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
 	const struct mf_record *rec = find_model(&r, "anthropic/claude-3-5-sonnet-20241022");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
 
 	/* The good values went in... */
-	CU_ASSERT(string_is(rec, MF_FIELD_FAMILY, "claude-3.5-sonnet"));
-	CU_ASSERT(string_is(rec, MF_FIELD_MAKER, "anthropic"));
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_FAMILY, "claude-3.5-sonnet"));
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_MAKER, "anthropic"));
 	CU_ASSERT_EQUAL(record_get_map(rec, MF_FIELD_PRICE)->count, 1);
-	CU_ASSERT(map_is(rec, MF_FIELD_PRICE, "input", 3));
+	CU_ASSERT(ph_map_is(rec, MF_FIELD_PRICE, "input", 3));
 	static const char *const aliases[] = {"claude-3-5-sonnet-latest"};
-	CU_ASSERT(list_is(rec, MF_FIELD_ALIASES, aliases, 1));
+	CU_ASSERT(ph_list_is(rec, MF_FIELD_ALIASES, aliases, 1));
 	static const char *const family[] = {"family"};
-	CU_ASSERT(list_is(rec, MF_FIELD_PINNED, family, 1));
+	CU_ASSERT(ph_list_is(rec, MF_FIELD_PINNED, family, 1));
 
 	/* ...the bad ones did not. */
 	int64_t i;
@@ -383,34 +235,36 @@ static void test_bad_fields_warned(void)
 
 	/* One warning per mistake, each naming the entry and the field. */
 	const char *log = r.log;
-	CU_ASSERT_EQUAL(count_lines(log, "model anthropic/claude-3-5-sonnet-20241022: "), 21);
-	CU_ASSERT_EQUAL(count_lines(log, "unknown key \"extra\""), 1);
-	CU_ASSERT_EQUAL(count_lines(log, "set.name is an integer, expected a non-empty string"), 1);
-	CU_ASSERT_EQUAL(count_lines(log, "set.context_tokens is not a whole number >= 0"), 1);
-	CU_ASSERT_EQUAL(count_lines(log, "set.max_output_tokens is not a whole number"), 1);
-	CU_ASSERT_EQUAL(count_lines(log, "set.release_date is not a date YYYY-MM-DD"), 1);
-	CU_ASSERT_EQUAL(count_lines(log, "set.reasoning is a string, expected true or false"), 1);
-	CU_ASSERT_EQUAL(count_lines(log, "set.price.output is a string, expected a number"), 1);
-	CU_ASSERT_EQUAL(count_lines(log, "set.price.cache_write is -1, a negative price"), 1);
-	CU_ASSERT_EQUAL(count_lines(log, "set.maker: maker cannot be set here"), 1);
-	CU_ASSERT_EQUAL(count_lines(log, "set.aliases: aliases is a union list"), 1);
-	CU_ASSERT_EQUAL(count_lines(log, "set.colour: unknown field"), 1);
-	CU_ASSERT_EQUAL(count_lines(log, "set.license is null: an overlay can override"), 1);
-	CU_ASSERT_EQUAL(count_lines(log, "add.aliases[1] is an integer"), 1);
-	CU_ASSERT_EQUAL(count_lines(log, "add.aliases[2] is an empty string"), 1);
-	CU_ASSERT_EQUAL(count_lines(log, "add.capabilities: capabilities is not a union list"),
+	CU_ASSERT_EQUAL(ph_count_lines(log, "model anthropic/claude-3-5-sonnet-20241022: "), 21);
+	CU_ASSERT_EQUAL(ph_count_lines(log, "unknown key \"extra\""), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(log, "set.name is an integer, expected a non-empty string"),
 			1);
-	CU_ASSERT_EQUAL(count_lines(log, "add.flavours: unknown field"), 1);
-	CU_ASSERT_EQUAL(count_lines(log, "remove.tags is a string, expected an array"), 1);
-	CU_ASSERT_EQUAL(count_lines(log, "pin[0]: the entry gives no value for name"), 1);
-	CU_ASSERT_EQUAL(count_lines(log, "pin[1]: bogus is not a field"), 1);
-	CU_ASSERT_EQUAL(count_lines(log, "pin[2]: the entry gives no value for license"), 1);
-	CU_ASSERT_EQUAL(count_lines(log, "pin[3] is an integer"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(log, "set.context_tokens is not a whole number >= 0"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(log, "set.max_output_tokens is not a whole number"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(log, "set.release_date is not a date YYYY-MM-DD"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(log, "set.reasoning is a string, expected true or false"),
+			1);
+	CU_ASSERT_EQUAL(ph_count_lines(log, "set.price.output is a string, expected a number"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(log, "set.price.cache_write is -1, a negative price"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(log, "set.maker: maker cannot be set here"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(log, "set.aliases: aliases is a union list"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(log, "set.colour: unknown field"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(log, "set.license is null: an overlay can override"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(log, "add.aliases[1] is an integer"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(log, "add.aliases[2] is an empty string"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(log, "add.capabilities: capabilities is not a union list"),
+			1);
+	CU_ASSERT_EQUAL(ph_count_lines(log, "add.flavours: unknown field"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(log, "remove.tags is a string, expected an array"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(log, "pin[0]: the entry gives no value for name"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(log, "pin[1]: bogus is not a field"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(log, "pin[2]: the entry gives no value for license"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(log, "pin[3] is an integer"), 1);
 	/* 21 above, 7 entry problems, 5 drops counted by the core; nothing else,
 	 * and every line carries the instance the host puts in front. */
-	CU_ASSERT_EQUAL(total_lines(log), 33);
-	CU_ASSERT_EQUAL(count_lines(log, "local: "), 33);
-	run_free(&r);
+	CU_ASSERT_EQUAL(ph_total_lines(log), 33);
+	CU_ASSERT_EQUAL(ph_count_lines(log, "local: "), 33);
+	ph_run_free(&r);
 }
 
 static void test_document_refused(void)
@@ -428,14 +282,14 @@ static void test_document_refused(void)
 		{"tests/fixtures/local/models-object.json", "\"models\" is an object"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct run r;
+		struct ph_run r;
 		normalize_fixture(&r, cases[i].fixture);
 		CU_ASSERT_EQUAL(r.rc, MF_EPARSE);
 		CU_ASSERT_EQUAL(r.records.count, 0);
-		CU_ASSERT_EQUAL(count_lines(r.log, cases[i].message), 1);
-		if (count_lines(r.log, cases[i].message) != 1)
+		CU_ASSERT_EQUAL(ph_count_lines(r.log, cases[i].message), 1);
+		if (ph_count_lines(r.log, cases[i].message) != 1)
 			fprintf(stderr, "%s: log was:\n%s", cases[i].fixture, r.log);
-		run_free(&r);
+		ph_run_free(&r);
 	}
 
 	static const char *const texts[] = {
@@ -447,31 +301,31 @@ static void test_document_refused(void)
 		"{\"format\": \"modelfuse-local/1\"} {}",
 	};
 	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
-		struct run r;
+		struct ph_run r;
 		normalize_text(&r, texts[i]);
 		CU_ASSERT_EQUAL(r.rc, MF_EPARSE);
 		CU_ASSERT_EQUAL(r.records.count, 0);
-		CU_ASSERT(total_lines(r.log) >= 1);
-		run_free(&r);
+		CU_ASSERT(ph_total_lines(r.log) >= 1);
+		ph_run_free(&r);
 	}
 }
 
 static void test_empty_and_unknown_top_level(void)
 {
-	struct run r;
+	struct ph_run r;
 	normalize_text(&r, "{\"format\": \"modelfuse-local/1\"}");
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
 	CU_ASSERT_EQUAL(r.records.count, 0);
 	CU_ASSERT_EQUAL(r.log[0], '\0');
-	run_free(&r);
+	ph_run_free(&r);
 
 	normalize_text(&r, "{\"format\": \"modelfuse-local/1\", \"models\": null, "
 			   "\"offerings\": [], \"modles\": [], \"comment\": \"x\"}");
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
 	CU_ASSERT_EQUAL(r.records.count, 0);
-	CU_ASSERT_EQUAL(count_lines(r.log, "unknown top-level key \"modles\""), 1);
-	CU_ASSERT_EQUAL(total_lines(r.log), 1);
-	run_free(&r);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "unknown top-level key \"modles\""), 1);
+	CU_ASSERT_EQUAL(ph_total_lines(r.log), 1);
+	ph_run_free(&r);
 }
 
 /* Every field name the core knows is either accepted or explained. */
@@ -485,26 +339,26 @@ static void test_every_field_name(void)
 		snprintf(doc, sizeof(doc),
 			 "{\"format\": \"modelfuse-local/1\", \"models\": [{\"id\": \"a/b\", "
 			 "\"set\": {\"%s\": 1}}]}", fi->name);
-		struct run r;
+		struct ph_run r;
 		normalize_text(&r, doc);
 		CU_ASSERT_EQUAL(r.rc, MF_OK);
 		CU_ASSERT_EQUAL(r.records.count, 1);
-		CU_ASSERT_EQUAL(count_lines(r.log, "unknown field"), 0);
-		if (count_lines(r.log, "unknown field") != 0)
+		CU_ASSERT_EQUAL(ph_count_lines(r.log, "unknown field"), 0);
+		if (ph_count_lines(r.log, "unknown field") != 0)
 			fprintf(stderr, "field %s unknown to the local plugin\n", fi->name);
 		/* A number is right for numeric fields and stored under the
 		 * very field the name says. */
 		if (fi->type == MF_TYPE_INT && r.records.count == 1)
-			CU_ASSERT(int_is(r.records.items[0], (enum mf_field)f, 1));
+			CU_ASSERT(ph_int_is(r.records.items[0], (enum mf_field)f, 1));
 		if (fi->type == MF_TYPE_REAL && r.records.count == 1)
-			CU_ASSERT(real_is(r.records.items[0], (enum mf_field)f, 1));
-		run_free(&r);
+			CU_ASSERT(ph_real_is(r.records.items[0], (enum mf_field)f, 1));
+		ph_run_free(&r);
 	}
 }
 
 static void test_values_by_type(void)
 {
-	struct run r;
+	struct ph_run r;
 	normalize_text(&r,
 		       "{\"format\": \"modelfuse-local/1\", \"models\": [{\"id\": \"m/x\", "
 		       "\"set\": {"
@@ -517,40 +371,41 @@ static void test_values_by_type(void)
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
 	CU_ASSERT_EQUAL_FATAL(r.records.count, 1);
 	const struct mf_record *rec = r.records.items[0];
-	CU_ASSERT(string_is(rec, MF_FIELD_MAKER, "m"));
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_MAKER, "m"));
 	CU_ASSERT_PTR_NULL(record_get_string(rec, MF_FIELD_KNOWLEDGE));
 	CU_ASSERT_PTR_NULL(record_get_string(rec, MF_FIELD_LAST_UPDATED));
-	CU_ASSERT(string_is(rec, MF_FIELD_REVIEWED, "2025-01-15"));
-	CU_ASSERT(string_is(rec, MF_FIELD_CREATED, "2024-01-01 10:00"));
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_REVIEWED, "2025-01-15"));
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_CREATED, "2024-01-01 10:00"));
 	double d;
 	CU_ASSERT_FALSE(record_get_real(rec, MF_FIELD_TTFT, &d));
-	CU_ASSERT(int_is(rec, MF_FIELD_PARAMETERS, 70000000000));
-	CU_ASSERT(bool_is(rec, MF_FIELD_GATED, true));
-	CU_ASSERT(bool_is(rec, MF_FIELD_MOVING_POINTER, false));
+	CU_ASSERT(ph_int_is(rec, MF_FIELD_PARAMETERS, 70000000000));
+	CU_ASSERT(ph_bool_is(rec, MF_FIELD_GATED, true));
+	CU_ASSERT(ph_bool_is(rec, MF_FIELD_MOVING_POINTER, false));
 	CU_ASSERT_EQUAL(record_get_map(rec, MF_FIELD_PRICE)->count, 1);
-	CU_ASSERT(map_is(rec, MF_FIELD_PRICE, "request", 0.01));
+	CU_ASSERT(ph_map_is(rec, MF_FIELD_PRICE, "request", 0.01));
 	CU_ASSERT_PTR_NULL(record_get_map(rec, MF_FIELD_SCORES));
 	static const char *const params[] = {"temperature"};
-	CU_ASSERT(list_is(rec, MF_FIELD_SUPPORTED_PARAMETERS, params, 1));
+	CU_ASSERT(ph_list_is(rec, MF_FIELD_SUPPORTED_PARAMETERS, params, 1));
 	CU_ASSERT_PTR_NULL(record_get_string(rec, MF_FIELD_NAME));
 	CU_ASSERT_PTR_NULL(record_get_string(rec, MF_FIELD_DESCRIPTION));
-	CU_ASSERT_EQUAL(count_lines(r.log, "set.knowledge is not a date YYYY-MM or"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "set.last_updated is not"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "set.time_to_first_token_seconds is not a number >= 0"),
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "set.knowledge is not a date YYYY-MM or"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "set.last_updated is not"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log,
+				       "set.time_to_first_token_seconds is not a number >= 0"),
 			1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "set.price has an empty key"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "set.scores is an array"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "set.supported_parameters[1] is an integer"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "set.name is an array, expected a non-empty"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "set.description is not"), 1);
-	CU_ASSERT_EQUAL(total_lines(r.log), 8);
-	run_free(&r);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "set.price has an empty key"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "set.scores is an array"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "set.supported_parameters[1] is an integer"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "set.name is an array, expected a non-empty"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "set.description is not"), 1);
+	CU_ASSERT_EQUAL(ph_total_lines(r.log), 8);
+	ph_run_free(&r);
 }
 
 /* Sections of the wrong shape lose only themselves; ids are checked. */
 static void test_sections_and_ids(void)
 {
-	struct run r;
+	struct ph_run r;
 	normalize_text(&r, "{\"format\": \"modelfuse-local/1\", \"models\": ["
 			   "{\"id\": \"a/b\", \"set\": [1], \"add\": \"x\", \"pin\": {}, "
 			   "\"replace\": {\"aliases\": [\"only\"]}, \"remove\": null},"
@@ -564,16 +419,16 @@ static void test_sections_and_ids(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
 	static const char *const only[] = {"only"};
 	static const char *const aliases[] = {"aliases"};
-	CU_ASSERT(list_is(rec, MF_FIELD_ALIASES, only, 1));
-	CU_ASSERT(list_is(rec, MF_FIELD_REPLACE, aliases, 1));
-	CU_ASSERT_EQUAL(count_lines(r.log, "model a/b: set is an array, expected an object"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "model a/b: add is a string"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "model a/b: pin is an object, expected an array"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "model c/d: unknown key \"provider\""), 1);
+	CU_ASSERT(ph_list_is(rec, MF_FIELD_ALIASES, only, 1));
+	CU_ASSERT(ph_list_is(rec, MF_FIELD_REPLACE, aliases, 1));
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "model a/b: set is an array, expected an object"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "model a/b: add is a string"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "model a/b: pin is an object, expected an array"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "model c/d: unknown key \"provider\""), 1);
 	/* A model and an offering with the same id are different things. */
 	CU_ASSERT_PTR_NOT_NULL(find_offering(&r, "groq", "a/b"));
-	CU_ASSERT_EQUAL(count_lines(r.log, "repeats"), 0);
-	run_free(&r);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "repeats"), 0);
+	ph_run_free(&r);
 }
 
 /* Thousands of broken entries must not flood the log. */
@@ -591,19 +446,14 @@ static void test_warnings_capped(void)
 	fputs("]}", f);
 	fclose(f);
 
-	struct run r;
+	struct ph_run r;
 	normalize_bytes(&r, page, len);
 	free(page);
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
 	CU_ASSERT_EQUAL(r.records.count, N);
-	unsigned shown = count_lines(r.log, "set.reasoning is a string");
-	CU_ASSERT(shown >= 10 && shown <= 200);
-	CU_ASSERT_EQUAL(total_lines(r.log), shown + 1);
-	char want[64];
-	snprintf(want, sizeof(want), "%u more warnings", N - shown);
-	CU_ASSERT_EQUAL(count_lines(r.log, want), 1);
-	CU_ASSERT(int_is(find_model(&r, "m/x499"), MF_FIELD_CONTEXT_TOKENS, 500));
-	run_free(&r);
+	ph_expect_capped(r.log, "set.reasoning is a string", 10, 200, N);
+	CU_ASSERT(ph_int_is(find_model(&r, "m/x499"), MF_FIELD_CONTEXT_TOKENS, 500));
+	ph_run_free(&r);
 }
 
 /* Deep nesting and huge strings are refused or survived, never a crash. */
@@ -617,10 +467,10 @@ static void test_hostile_input(void)
 		deep[n++] = '[';
 	for (int i = 0; i < DEPTH; i++)
 		deep[n++] = ']';
-	struct run r;
+	struct ph_run r;
 	normalize_bytes(&r, deep, n);
 	CU_ASSERT_EQUAL(r.rc, MF_EPARSE);
-	run_free(&r);
+	ph_run_free(&r);
 	free(deep);
 
 	enum { LONG = 100000 };
@@ -633,15 +483,15 @@ static void test_hostile_input(void)
 	normalize_text(&r, big);
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
 	CU_ASSERT_EQUAL(r.records.count, 0);
-	CU_ASSERT_EQUAL(count_lines(r.log, "id too long"), 1);
-	run_free(&r);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "id too long"), 1);
+	ph_run_free(&r);
 	free(big);
 }
 
 /* The offline sample the bundled configuration reads. */
 static void test_sample_data(void)
 {
-	struct run r;
+	struct ph_run r;
 	normalize_fixture(&r, "data/samples/local-overlay.json");
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
 	CU_ASSERT(r.records.count >= 3);
@@ -658,7 +508,7 @@ static void test_sample_data(void)
 	}
 	CU_ASSERT(removes);
 	CU_ASSERT(pins);
-	run_free(&r);
+	ph_run_free(&r);
 }
 
 int main(void)

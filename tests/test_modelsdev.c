@@ -7,210 +7,46 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "fetch.h"
-#include "host.h"
-#include "record.h"
+#include "plugin_harness.h"
 #include "testutil.h"
 
 extern const struct mf_plugin modelfuse_plugin;
 
-/* The outcome of one normalize call. */
-struct run {
-	int rc;
-	struct record_array records;
-	struct mf_context ctx;
-	char *log; /* everything logged on stderr meanwhile */
-};
+#define PAGE_URL "file:///fixture/api.json"
 
-/* Point stderr at a file while fn runs, so tests can assert on what the
- * plugin logged through the host. */
-static char *capture_begin(int *saved_fd, char **path)
+static void normalize_bytes(struct ph_run *r, const char *data, size_t size)
 {
-	char *dir = tu_tmpdir();
-	*path = tu_write_file(dir, "stderr.txt", "");
-	fflush(stderr);
-	*saved_fd = dup(STDERR_FILENO);
-	FILE *f = fopen(*path, "w");
-	CU_ASSERT_FATAL(f != NULL);
-	dup2(fileno(f), STDERR_FILENO);
-	fclose(f);
-	return dir;
+	ph_normalize_bytes(r, &modelfuse_plugin, NULL, PAGE_URL, data, size);
 }
 
-static char *capture_end(int saved_fd, char *dir, char *path)
+static void normalize_fixture(struct ph_run *r, const char *rel)
 {
-	fflush(stderr);
-	dup2(saved_fd, STDERR_FILENO);
-	close(saved_fd);
-	char *text = tu_read_file(path);
-	tu_rm_rf(dir);
-	free(dir);
-	free(path);
-	return text ? text : strdup("");
-}
-
-static void normalize_bytes(struct run *r, const char *data, size_t size)
-{
-	memset(r, 0, sizeof(*r));
-	context_init(&r->ctx, NULL, NULL, &modelfuse_plugin, record_array_sink, &r->records);
-	struct mf_page page = {
-		.struct_size = sizeof(page),
-		.index = 0,
-		.url = "file:///fixture/api.json",
-		.status = 200,
-		.data = data,
-		.size = size,
-		.header = NULL,
-	};
-	int saved;
-	char *path;
-	char *dir = capture_begin(&saved, &path);
-	r->rc = modelfuse_plugin.normalize(&host_table, &r->ctx, NULL, &page);
-	r->log = capture_end(saved, dir, path);
-}
-
-static void normalize_fixture(struct run *r, const char *rel)
-{
-	char *path = tu_srcpath(rel);
-	char *data = tu_read_file(path);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(data);
-	normalize_bytes(r, data, strlen(data));
-	free(data);
-	free(path);
-}
-
-static void run_free(struct run *r)
-{
-	record_array_free(&r->records);
-	free(r->log);
-}
-
-static const struct mf_record *find(const struct run *r, const char *provider, const char *id)
-{
-	for (size_t i = 0; i < r->records.count; i++) {
-		const struct mf_record *rec = r->records.items[i];
-		const char *p = record_get_string(rec, MF_FIELD_PROVIDER);
-		if (p && strcmp(p, provider) == 0 && strcmp(rec->native_id, id) == 0)
-			return rec;
-	}
-	return NULL;
-}
-
-static bool list_is(const struct mf_record *rec, enum mf_field field, const char *const *want,
-		    size_t n)
-{
-	const struct strlist *l = record_get_list(rec, field);
-	if (!l || l->count != n)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(l->items[i], want[i]) != 0)
-			return false;
-	return true;
-}
-
-static bool price_is(const struct mf_record *rec, const char *key, double want)
-{
-	double v;
-	return nummap_get(record_get_map(rec, MF_FIELD_PRICE), key, &v) && v == want;
-}
-
-static bool int_is(const struct mf_record *rec, enum mf_field field, int64_t want)
-{
-	int64_t v;
-	return record_get_int(rec, field, &v) && v == want;
-}
-
-static bool bool_is(const struct mf_record *rec, enum mf_field field, bool want)
-{
-	bool v;
-	return record_get_bool(rec, field, &v) && v == want;
-}
-
-static bool string_is(const struct mf_record *rec, enum mf_field field, const char *want)
-{
-	const char *v = record_get_string(rec, field);
-	return v && strcmp(v, want) == 0;
-}
-
-static unsigned count_lines(const char *text, const char *needle)
-{
-	unsigned n = 0;
-	for (const char *line = text; line && *line;) {
-		const char *end = strchr(line, '\n');
-		size_t len = end ? (size_t)(end - line) : strlen(line);
-		char *copy = strndup(line, len);
-		if (strstr(copy, needle))
-			n++;
-		free(copy);
-		line = end ? end + 1 : NULL;
-	}
-	return n;
-}
-
-static unsigned total_lines(const char *text)
-{
-	unsigned n = 0;
-	for (; *text; text++)
-		n += *text == '\n';
-	return n;
+	ph_normalize_fixture(r, &modelfuse_plugin, NULL, PAGE_URL, rel);
 }
 
 /* ------------------------------------------------------------------ tests */
 
 static void test_descriptor(void)
 {
-	CU_ASSERT_EQUAL(modelfuse_plugin.abi_major, MF_ABI_MAJOR);
-	CU_ASSERT_EQUAL(modelfuse_plugin.abi_minor, MF_ABI_MINOR);
-	CU_ASSERT_EQUAL(modelfuse_plugin.struct_size, sizeof(struct mf_plugin));
-	CU_ASSERT_STRING_EQUAL(modelfuse_plugin.name, "modelsdev");
+	ph_expect_descriptor(&modelfuse_plugin, "modelsdev");
 	CU_ASSERT_STRING_EQUAL(modelfuse_plugin.version, "1.0.0");
 	CU_ASSERT_STRING_EQUAL(modelfuse_plugin.default_url, "https://models.dev/api.json");
 	CU_ASSERT_PTR_NOT_NULL(modelfuse_plugin.fetch);
 	CU_ASSERT_PTR_NOT_NULL(modelfuse_plugin.normalize);
 }
 
+/* The default URL, or a configured one instead; after the first page
+ * there is nothing more to plan. */
 static void test_fetch_one_page(void)
 {
-	struct record_array arr = {0};
-	struct mf_context ctx;
-	context_init(&ctx, NULL, NULL, &modelfuse_plugin, record_array_sink, &arr);
-
-	struct mf_request req;
-	request_init(&req);
-	CU_ASSERT_EQUAL(modelfuse_plugin.fetch(&host_table, &ctx, NULL, NULL, &req), MF_OK);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(req.url);
-	CU_ASSERT_STRING_EQUAL(req.url, "https://models.dev/api.json");
-	CU_ASSERT_EQUAL(req.n_headers, 0);
-	request_clear(&req);
-
-	/* A configured URL wins over the default. */
-	ctx.url = "file:///srv/mirror/api.json";
-	request_init(&req);
-	CU_ASSERT_EQUAL(modelfuse_plugin.fetch(&host_table, &ctx, NULL, NULL, &req), MF_OK);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(req.url);
-	CU_ASSERT_STRING_EQUAL(req.url, "file:///srv/mirror/api.json");
-	request_clear(&req);
-
-	/* After the first page there is nothing more to plan. */
-	struct mf_page first = {
-		.struct_size = sizeof(first),
-		.url = "file:///srv/mirror/api.json",
-		.status = 200,
-		.data = "{}",
-		.size = 2,
-	};
-	request_init(&req);
-	CU_ASSERT_EQUAL(modelfuse_plugin.fetch(&host_table, &ctx, NULL, &first, &req), MF_DONE);
-	CU_ASSERT_PTR_NULL(req.url);
-	request_clear(&req);
-	CU_ASSERT_EQUAL(arr.count, 0);
+	ph_expect_single_page(&modelfuse_plugin, "https://models.dev/api.json",
+			      "file:///srv/mirror/api.json");
 }
 
 static void test_one_offering_per_model(void)
 {
-	struct run r;
+	struct ph_run r;
 	normalize_fixture(&r, "tests/fixtures/modelsdev/api-pretty.json");
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
 	/* anthropic 2, deepseek 2, emptyco 0, openai 4, openrouter 2 */
@@ -219,102 +55,103 @@ static void test_one_offering_per_model(void)
 	CU_ASSERT_EQUAL(r.ctx.rejected, 0);
 	for (size_t i = 0; i < r.records.count; i++)
 		CU_ASSERT_EQUAL(r.records.items[i]->kind, MF_RECORD_OFFERING);
-	CU_ASSERT_PTR_NULL(find(&r, "emptyco", "anything"));
-	run_free(&r);
+	CU_ASSERT_PTR_NULL(ph_find_at(&r.records, "emptyco", "anything"));
+	ph_run_free(&r);
 }
 
 static void test_all_fields(void)
 {
-	struct run r;
+	struct ph_run r;
 	normalize_fixture(&r, "tests/fixtures/modelsdev/api-pretty.json");
-	const struct mf_record *rec = find(&r, "anthropic", "claude-sonnet-4-5-20250929");
+	const struct mf_record *rec =
+		ph_find_at(&r.records, "anthropic", "claude-sonnet-4-5-20250929");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
 
-	CU_ASSERT(string_is(rec, MF_FIELD_SOURCE_KEY, "anthropic/claude-sonnet-4-5-20250929"));
-	CU_ASSERT(string_is(rec, MF_FIELD_NAME, "Claude Sonnet 4.5"));
-	CU_ASSERT(string_is(rec, MF_FIELD_FAMILY, "claude-sonnet"));
-	CU_ASSERT(string_is(rec, MF_FIELD_KNOWLEDGE, "2025-07-31"));
-	CU_ASSERT(string_is(rec, MF_FIELD_RELEASE_DATE, "2025-09-29"));
-	CU_ASSERT(string_is(rec, MF_FIELD_LAST_UPDATED, "2025-09-29"));
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_SOURCE_KEY, "anthropic/claude-sonnet-4-5-20250929"));
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_NAME, "Claude Sonnet 4.5"));
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_FAMILY, "claude-sonnet"));
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_KNOWLEDGE, "2025-07-31"));
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_RELEASE_DATE, "2025-09-29"));
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_LAST_UPDATED, "2025-09-29"));
 	CU_ASSERT_PTR_NULL(record_get_string(rec, MF_FIELD_STATUS));
 	CU_ASSERT_PTR_NULL(record_get_string(rec, MF_FIELD_MAKER));
 
-	CU_ASSERT(int_is(rec, MF_FIELD_CONTEXT_TOKENS, 200000));
-	CU_ASSERT(int_is(rec, MF_FIELD_MAX_OUTPUT_TOKENS, 64000));
+	CU_ASSERT(ph_int_is(rec, MF_FIELD_CONTEXT_TOKENS, 200000));
+	CU_ASSERT(ph_int_is(rec, MF_FIELD_MAX_OUTPUT_TOKENS, 64000));
 	int64_t unused;
 	CU_ASSERT_FALSE(record_get_int(rec, MF_FIELD_MAX_INPUT_TOKENS, &unused));
 
-	CU_ASSERT(bool_is(rec, MF_FIELD_ATTACHMENT, true));
-	CU_ASSERT(bool_is(rec, MF_FIELD_REASONING, true));
-	CU_ASSERT(bool_is(rec, MF_FIELD_TOOL_CALL, true));
-	CU_ASSERT(bool_is(rec, MF_FIELD_TEMPERATURE, true));
-	CU_ASSERT(bool_is(rec, MF_FIELD_OPEN_WEIGHTS, false));
+	CU_ASSERT(ph_bool_is(rec, MF_FIELD_ATTACHMENT, true));
+	CU_ASSERT(ph_bool_is(rec, MF_FIELD_REASONING, true));
+	CU_ASSERT(ph_bool_is(rec, MF_FIELD_TOOL_CALL, true));
+	CU_ASSERT(ph_bool_is(rec, MF_FIELD_TEMPERATURE, true));
+	CU_ASSERT(ph_bool_is(rec, MF_FIELD_OPEN_WEIGHTS, false));
 
 	const struct nummap *price = record_get_map(rec, MF_FIELD_PRICE);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(price);
 	CU_ASSERT_EQUAL(price->count, 8);
-	CU_ASSERT(price_is(rec, "input", 3));
-	CU_ASSERT(price_is(rec, "output", 15));
-	CU_ASSERT(price_is(rec, "cache_read", 0.3));
-	CU_ASSERT(price_is(rec, "cache_write", 3.75));
-	CU_ASSERT(price_is(rec, "context_over_200k.input", 6));
-	CU_ASSERT(price_is(rec, "context_over_200k.output", 22.5));
-	CU_ASSERT(price_is(rec, "context_over_200k.cache_read", 0.6));
-	CU_ASSERT(price_is(rec, "context_over_200k.cache_write", 7.5));
+	CU_ASSERT(ph_price_is(rec, "input", 3));
+	CU_ASSERT(ph_price_is(rec, "output", 15));
+	CU_ASSERT(ph_price_is(rec, "cache_read", 0.3));
+	CU_ASSERT(ph_price_is(rec, "cache_write", 3.75));
+	CU_ASSERT(ph_price_is(rec, "context_over_200k.input", 6));
+	CU_ASSERT(ph_price_is(rec, "context_over_200k.output", 22.5));
+	CU_ASSERT(ph_price_is(rec, "context_over_200k.cache_read", 0.6));
+	CU_ASSERT(ph_price_is(rec, "context_over_200k.cache_write", 7.5));
 
 	static const char *const in[] = {"text", "image", "pdf"};
 	static const char *const out[] = {"text"};
 	static const char *const tags[] = {"structured_output", "interleaved"};
-	CU_ASSERT(list_is(rec, MF_FIELD_INPUT_MODALITIES, in, 3));
-	CU_ASSERT(list_is(rec, MF_FIELD_OUTPUT_MODALITIES, out, 1));
-	CU_ASSERT(list_is(rec, MF_FIELD_TAGS, tags, 2));
+	CU_ASSERT(ph_list_is(rec, MF_FIELD_INPUT_MODALITIES, in, 3));
+	CU_ASSERT(ph_list_is(rec, MF_FIELD_OUTPUT_MODALITIES, out, 1));
+	CU_ASSERT(ph_list_is(rec, MF_FIELD_TAGS, tags, 2));
 
 	/* Audio prices and an input limit, each under its own key. */
-	rec = find(&r, "openai", "gpt-4o-mini-audio-preview");
+	rec = ph_find_at(&r.records, "openai", "gpt-4o-mini-audio-preview");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
-	CU_ASSERT(price_is(rec, "input_audio", 10));
-	CU_ASSERT(price_is(rec, "output_audio", 20));
-	CU_ASSERT(int_is(rec, MF_FIELD_MAX_INPUT_TOKENS, 112000));
-	CU_ASSERT(string_is(rec, MF_FIELD_STATUS, "beta"));
+	CU_ASSERT(ph_price_is(rec, "input_audio", 10));
+	CU_ASSERT(ph_price_is(rec, "output_audio", 20));
+	CU_ASSERT(ph_int_is(rec, MF_FIELD_MAX_INPUT_TOKENS, 112000));
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_STATUS, "beta"));
 	CU_ASSERT_PTR_NULL(record_get_string(rec, MF_FIELD_FAMILY));
 
-	rec = find(&r, "anthropic", "claude-3-haiku-20240307");
+	rec = ph_find_at(&r.records, "anthropic", "claude-3-haiku-20240307");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
-	CU_ASSERT(string_is(rec, MF_FIELD_STATUS, "deprecated"));
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_STATUS, "deprecated"));
 	CU_ASSERT_PTR_NULL(record_get_list(rec, MF_FIELD_TAGS));
-	run_free(&r);
+	ph_run_free(&r);
 }
 
 static void test_unknown_limits_unset(void)
 {
-	struct run r;
+	struct ph_run r;
 	normalize_fixture(&r, "tests/fixtures/modelsdev/api-pretty.json");
 	int64_t v;
 
 	/* limit {context: 0, input: 0, output: 0}: all unknown. */
-	const struct mf_record *rec = find(&r, "openai", "gpt-image-1");
+	const struct mf_record *rec = ph_find_at(&r.records, "openai", "gpt-image-1");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
 	CU_ASSERT_FALSE(record_get_int(rec, MF_FIELD_CONTEXT_TOKENS, &v));
 	CU_ASSERT_FALSE(record_get_int(rec, MF_FIELD_MAX_OUTPUT_TOKENS, &v));
 	CU_ASSERT_FALSE(record_get_int(rec, MF_FIELD_MAX_INPUT_TOKENS, &v));
-	CU_ASSERT(price_is(rec, "output", 40));
+	CU_ASSERT(ph_price_is(rec, "output", 40));
 	static const char *const image[] = {"image"};
-	CU_ASSERT(list_is(rec, MF_FIELD_OUTPUT_MODALITIES, image, 1));
+	CU_ASSERT(ph_list_is(rec, MF_FIELD_OUTPUT_MODALITIES, image, 1));
 
 	/* No limit and no cost at all: the offering is still there. */
-	rec = find(&r, "openai", "text-embedding-3-small");
+	rec = ph_find_at(&r.records, "openai", "text-embedding-3-small");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
 	CU_ASSERT_FALSE(record_get_int(rec, MF_FIELD_CONTEXT_TOKENS, &v));
 	CU_ASSERT_PTR_NULL(record_get_map(rec, MF_FIELD_PRICE));
 	bool b;
 	CU_ASSERT_FALSE(record_get_bool(rec, MF_FIELD_TEMPERATURE, &b));
-	CU_ASSERT(string_is(rec, MF_FIELD_NAME, "text-embedding-3-small"));
-	run_free(&r);
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_NAME, "text-embedding-3-small"));
+	ph_run_free(&r);
 }
 
 static void test_source_keys(void)
 {
-	struct run r;
+	struct ph_run r;
 	normalize_fixture(&r, "tests/fixtures/modelsdev/api-pretty.json");
 	CU_ASSERT_EQUAL_FATAL(r.records.count, 10);
 	for (size_t i = 0; i < r.records.count; i++) {
@@ -328,31 +165,32 @@ static void test_source_keys(void)
 		CU_ASSERT_STRING_EQUAL(key, want);
 	}
 	/* A host's id that itself holds a slash keeps it whole. */
-	const struct mf_record *rec = find(&r, "openrouter", "anthropic/claude-3.5-sonnet");
+	const struct mf_record *rec =
+		ph_find_at(&r.records, "openrouter", "anthropic/claude-3.5-sonnet");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
-	CU_ASSERT(string_is(rec, MF_FIELD_SOURCE_KEY, "openrouter/anthropic/claude-3.5-sonnet"));
-	rec = find(&r, "openrouter", "deepseek/deepseek-chat-v3-0324:free");
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_SOURCE_KEY, "openrouter/anthropic/claude-3.5-sonnet"));
+	rec = ph_find_at(&r.records, "openrouter", "deepseek/deepseek-chat-v3-0324:free");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
-	CU_ASSERT(price_is(rec, "input", 0));
-	run_free(&r);
+	CU_ASSERT(ph_price_is(rec, "input", 0));
+	ph_run_free(&r);
 }
 
 static void test_wrong_types_skipped(void)
 {
-	struct run r;
+	struct ph_run r;
 	normalize_fixture(&r, "tests/fixtures/modelsdev/api-pretty.json");
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
-	const struct mf_record *rec = find(&r, "deepseek", "deepseek-reasoner");
+	const struct mf_record *rec = ph_find_at(&r.records, "deepseek", "deepseek-reasoner");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
 
 	/* The well-typed fields survive... */
-	CU_ASSERT(string_is(rec, MF_FIELD_NAME, "DeepSeek Reasoner"));
-	CU_ASSERT(bool_is(rec, MF_FIELD_REASONING, true));
-	CU_ASSERT(bool_is(rec, MF_FIELD_TEMPERATURE, false));
-	CU_ASSERT(price_is(rec, "output", 0.42));
-	CU_ASSERT(price_is(rec, "cache_read", 0.028));
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_NAME, "DeepSeek Reasoner"));
+	CU_ASSERT(ph_bool_is(rec, MF_FIELD_REASONING, true));
+	CU_ASSERT(ph_bool_is(rec, MF_FIELD_TEMPERATURE, false));
+	CU_ASSERT(ph_price_is(rec, "output", 0.42));
+	CU_ASSERT(ph_price_is(rec, "cache_read", 0.028));
 	static const char *const text[] = {"text"};
-	CU_ASSERT(list_is(rec, MF_FIELD_OUTPUT_MODALITIES, text, 1));
+	CU_ASSERT(ph_list_is(rec, MF_FIELD_OUTPUT_MODALITIES, text, 1));
 
 	/* ...the others are left unset, not guessed. */
 	double d;
@@ -371,26 +209,26 @@ static void test_wrong_types_skipped(void)
 
 	/* One warning per bad field, each naming the model and the field;
 	 * the null price is "unknown", not an error. */
-	CU_ASSERT_EQUAL(count_lines(r.log, "deepseek/deepseek-reasoner: "), 8);
-	CU_ASSERT_EQUAL(count_lines(r.log, "cost.input is a string"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "limit.context is a string"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "limit.output is -1"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "attachment is a string"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "family is an integer"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "modalities.input is a string"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "modalities.output[1] is an integer"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "structured_output is a string"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "cost.reasoning"), 0);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "deepseek/deepseek-reasoner: "), 8);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "cost.input is a string"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "limit.context is a string"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "limit.output is -1"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "attachment is a string"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "family is an integer"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "modalities.input is a string"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "modalities.output[1] is an integer"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "structured_output is a string"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "cost.reasoning"), 0);
 	/* Nothing else warned about, and every line carries the instance
 	 * prefix the host adds. */
-	CU_ASSERT_EQUAL(total_lines(r.log), 8);
-	CU_ASSERT_EQUAL(count_lines(r.log, "modelsdev: "), 8);
-	run_free(&r);
+	CU_ASSERT_EQUAL(ph_total_lines(r.log), 8);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "modelsdev: "), 8);
+	ph_run_free(&r);
 }
 
 static void test_minified_and_broken_entries(void)
 {
-	struct run r;
+	struct ph_run r;
 	normalize_fixture(&r, "tests/fixtures/modelsdev/api-minified.json");
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
 	/* mistral 2, groq 2, xai 1; the empty id is dropped and counted by
@@ -399,97 +237,97 @@ static void test_minified_and_broken_entries(void)
 	CU_ASSERT_EQUAL(r.records.count, 5);
 	CU_ASSERT_EQUAL(r.ctx.emitted, 5);
 	CU_ASSERT_EQUAL(r.ctx.rejected, 1);
-	CU_ASSERT_PTR_NOT_NULL(find(&r, "mistral", "mistral-large-2411"));
-	CU_ASSERT_PTR_NOT_NULL(find(&r, "mistral", "codestral-2501"));
-	CU_ASSERT_PTR_NOT_NULL(find(&r, "xai", "grok-3"));
-	CU_ASSERT_PTR_NULL(find(&r, "xai", "grok-bad"));
+	CU_ASSERT_PTR_NOT_NULL(ph_find_at(&r.records, "mistral", "mistral-large-2411"));
+	CU_ASSERT_PTR_NOT_NULL(ph_find_at(&r.records, "mistral", "codestral-2501"));
+	CU_ASSERT_PTR_NOT_NULL(ph_find_at(&r.records, "xai", "grok-3"));
+	CU_ASSERT_PTR_NULL(ph_find_at(&r.records, "xai", "grok-bad"));
 
 	/* 131072.0 is a whole number; 32768.5 is not. */
-	const struct mf_record *rec = find(&r, "groq", "llama-3.3-70b-versatile");
+	const struct mf_record *rec = ph_find_at(&r.records, "groq", "llama-3.3-70b-versatile");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
-	CU_ASSERT(int_is(rec, MF_FIELD_CONTEXT_TOKENS, 131072));
+	CU_ASSERT(ph_int_is(rec, MF_FIELD_CONTEXT_TOKENS, 131072));
 	int64_t v;
 	CU_ASSERT_FALSE(record_get_int(rec, MF_FIELD_MAX_OUTPUT_TOKENS, &v));
 
 	/* Very large limits are stored as given; checks judge them later. */
-	rec = find(&r, "groq", "kling-v2-6");
+	rec = ph_find_at(&r.records, "groq", "kling-v2-6");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
-	CU_ASSERT(int_is(rec, MF_FIELD_CONTEXT_TOKENS, 99999999));
+	CU_ASSERT(ph_int_is(rec, MF_FIELD_CONTEXT_TOKENS, 99999999));
 	CU_ASSERT_PTR_NULL(record_get_map(rec, MF_FIELD_PRICE));
 
-	rec = find(&r, "mistral", "mistral-large-2411");
-	CU_ASSERT(string_is(rec, MF_FIELD_SOURCE_KEY, "mistral/mistral-large-2411"));
-	CU_ASSERT(price_is(rec, "input", 2));
-	CU_ASSERT(bool_is(rec, MF_FIELD_OPEN_WEIGHTS, true));
+	rec = ph_find_at(&r.records, "mistral", "mistral-large-2411");
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_SOURCE_KEY, "mistral/mistral-large-2411"));
+	CU_ASSERT(ph_price_is(rec, "input", 2));
+	CU_ASSERT(ph_bool_is(rec, MF_FIELD_OPEN_WEIGHTS, true));
 
-	CU_ASSERT_EQUAL(count_lines(r.log, "broken: provider entry is a string"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "weird: models is an array"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "xai: model #2 has an empty id"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "xai/grok-bad: entry is an integer"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "nomodels"), 0);
-	run_free(&r);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "broken: provider entry is a string"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "weird: models is an array"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "xai: model #2 has an empty id"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "xai/grok-bad: entry is an integer"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "nomodels"), 0);
+	ph_run_free(&r);
 }
 
 static void test_malformed_json(void)
 {
-	struct run r;
+	struct ph_run r;
 	normalize_fixture(&r, "tests/fixtures/modelsdev/malformed.json");
 	CU_ASSERT_EQUAL(r.rc, MF_EPARSE);
 	CU_ASSERT_EQUAL(r.records.count, 0);
-	CU_ASSERT_EQUAL(count_lines(r.log, "not valid JSON: line 1, column"), 1);
-	run_free(&r);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "not valid JSON: line 1, column"), 1);
+	ph_run_free(&r);
 
 	normalize_bytes(&r, "", 0);
 	CU_ASSERT_EQUAL(r.rc, MF_EPARSE);
 	CU_ASSERT_EQUAL(r.records.count, 0);
-	run_free(&r);
+	ph_run_free(&r);
 
 	/* Bytes after the document are garbage too. */
 	static const char trailing[] = "{} {}";
 	normalize_bytes(&r, trailing, sizeof(trailing) - 1);
 	CU_ASSERT_EQUAL(r.rc, MF_EPARSE);
-	run_free(&r);
+	ph_run_free(&r);
 
 	/* The size bounds the page even when the buffer goes on. */
 	static const char cut[] = "{\"a\":{\"models\":{}}}";
 	normalize_bytes(&r, cut, 10);
 	CU_ASSERT_EQUAL(r.rc, MF_EPARSE);
-	run_free(&r);
+	ph_run_free(&r);
 }
 
 static void test_top_level_not_object(void)
 {
-	struct run r;
+	struct ph_run r;
 	normalize_fixture(&r, "tests/fixtures/modelsdev/toplevel-array.json");
 	CU_ASSERT_EQUAL(r.rc, MF_EPARSE);
 	CU_ASSERT_EQUAL(r.records.count, 0);
-	CU_ASSERT_EQUAL(count_lines(r.log, "top level is an array"), 1);
-	run_free(&r);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "top level is an array"), 1);
+	ph_run_free(&r);
 
 	static const char scalar[] = "\"models\"";
 	normalize_bytes(&r, scalar, sizeof(scalar) - 1);
 	CU_ASSERT_EQUAL(r.rc, MF_EPARSE);
 	CU_ASSERT_EQUAL(r.records.count, 0);
-	run_free(&r);
+	ph_run_free(&r);
 
 	/* An empty catalog is valid, just empty. */
 	normalize_bytes(&r, "{}", 2);
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
 	CU_ASSERT_EQUAL(r.records.count, 0);
-	run_free(&r);
+	ph_run_free(&r);
 }
 
 static void test_duplicate_keys(void)
 {
-	struct run r;
+	struct ph_run r;
 	normalize_fixture(&r, "tests/fixtures/modelsdev/duplicate-keys.json");
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
 	CU_ASSERT_EQUAL_FATAL(r.records.count, 1);
 	const struct mf_record *rec = r.records.items[0];
-	CU_ASSERT(string_is(rec, MF_FIELD_NAME, "GPT-4o mini"));
-	CU_ASSERT(price_is(rec, "input", 0.15));
-	CU_ASSERT_EQUAL(count_lines(r.log, "duplicate"), 1);
-	run_free(&r);
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_NAME, "GPT-4o mini"));
+	CU_ASSERT(ph_price_is(rec, "input", 0.15));
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "duplicate"), 1);
+	ph_run_free(&r);
 }
 
 /* Thousands of models with the same defect must not flood the log. */
@@ -507,27 +345,22 @@ static void test_warnings_capped(void)
 	fputs("}}}", f);
 	fclose(f);
 
-	struct run r;
+	struct ph_run r;
 	normalize_bytes(&r, page, len);
 	free(page);
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
 	CU_ASSERT_EQUAL(r.records.count, N);
-	unsigned shown = count_lines(r.log, "reasoning is a string");
-	CU_ASSERT(shown >= 1 && shown <= 50);
-	CU_ASSERT_EQUAL(total_lines(r.log), shown + 1);
-	char want[64];
-	snprintf(want, sizeof(want), "%u more warnings", N - shown);
-	CU_ASSERT_EQUAL(count_lines(r.log, want), 1);
-	const struct mf_record *rec = find(&r, "acme", "m299");
+	ph_expect_capped(r.log, "reasoning is a string", 1, 50, N);
+	const struct mf_record *rec = ph_find_at(&r.records, "acme", "m299");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
-	CU_ASSERT(price_is(rec, "input", 299));
-	run_free(&r);
+	CU_ASSERT(ph_price_is(rec, "input", 299));
+	ph_run_free(&r);
 }
 
 /* The offline sample the bundled configuration reads. */
 static void test_sample_data(void)
 {
-	struct run r;
+	struct ph_run r;
 	normalize_fixture(&r, "data/samples/modelsdev-api.json");
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
 	CU_ASSERT_EQUAL(r.records.count, 25);
@@ -543,7 +376,7 @@ static void test_sample_data(void)
 		{"deepseek", "deepseek-chat"},
 	};
 	for (size_t i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++) {
-		const struct mf_record *rec = find(&r, wanted[i][0], wanted[i][1]);
+		const struct mf_record *rec = ph_find_at(&r.records, wanted[i][0], wanted[i][1]);
 		CU_ASSERT_PTR_NOT_NULL(rec);
 		if (!rec)
 			continue;
@@ -552,7 +385,7 @@ static void test_sample_data(void)
 		int64_t ctx;
 		CU_ASSERT(record_get_int(rec, MF_FIELD_CONTEXT_TOKENS, &ctx) && ctx > 0);
 	}
-	run_free(&r);
+	ph_run_free(&r);
 }
 
 int main(void)

@@ -7,207 +7,40 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "config.h"
-#include "fetch.h"
-#include "host.h"
-#include "record.h"
+#include "plugin_harness.h"
 #include "testutil.h"
 
 extern const struct mf_plugin modelfuse_plugin;
 
-/* The outcome of one normalize call. */
-struct run {
-	int rc;
-	struct record_array records;
-	struct mf_context ctx;
-	char *log; /* everything logged on stderr meanwhile */
-};
+#define OR_URL "https://openrouter.ai/api/v1/models"
 
-/* Point stderr at a file while the plugin runs, so tests can assert on
- * what it logged through the host. */
-static char *capture_begin(int *saved_fd, char **path)
+static void normalize_bytes(struct ph_run *r, const char *data, size_t size)
 {
-	char *dir = tu_tmpdir();
-	*path = tu_write_file(dir, "stderr.txt", "");
-	fflush(stderr);
-	*saved_fd = dup(STDERR_FILENO);
-	FILE *f = fopen(*path, "w");
-	CU_ASSERT_FATAL(f != NULL);
-	dup2(fileno(f), STDERR_FILENO);
-	fclose(f);
-	return dir;
+	ph_normalize_bytes(r, &modelfuse_plugin, NULL, OR_URL, data, size);
 }
 
-static char *capture_end(int saved_fd, char *dir, char *path)
+static void normalize_fixture(struct ph_run *r, const char *rel)
 {
-	fflush(stderr);
-	dup2(saved_fd, STDERR_FILENO);
-	close(saved_fd);
-	char *text = tu_read_file(path);
-	tu_rm_rf(dir);
-	free(dir);
-	free(path);
-	return text ? text : strdup("");
-}
-
-static void normalize_bytes(struct run *r, const char *data, size_t size)
-{
-	memset(r, 0, sizeof(*r));
-	context_init(&r->ctx, NULL, NULL, &modelfuse_plugin, record_array_sink, &r->records);
-	struct mf_page page = {
-		.struct_size = sizeof(page),
-		.index = 0,
-		.url = "https://openrouter.ai/api/v1/models",
-		.status = 200,
-		.data = data,
-		.size = size,
-		.header = NULL,
-	};
-	int saved;
-	char *path;
-	char *dir = capture_begin(&saved, &path);
-	r->rc = modelfuse_plugin.normalize(&host_table, &r->ctx, NULL, &page);
-	r->log = capture_end(saved, dir, path);
-}
-
-static void normalize_fixture(struct run *r, const char *rel)
-{
-	char *path = tu_srcpath(rel);
-	char *data = tu_read_file(path);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(data);
-	normalize_bytes(r, data, strlen(data));
-	free(data);
-	free(path);
-}
-
-static void run_free(struct run *r)
-{
-	record_array_free(&r->records);
-	free(r->log);
-}
-
-static const struct mf_record *find(const struct run *r, const char *id)
-{
-	for (size_t i = 0; i < r->records.count; i++)
-		if (strcmp(r->records.items[i]->native_id, id) == 0)
-			return r->records.items[i];
-	return NULL;
-}
-
-static bool list_is(const struct mf_record *rec, enum mf_field field, const char *const *want,
-		    size_t n)
-{
-	const struct strlist *l = record_get_list(rec, field);
-	if (!l || l->count != n)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(l->items[i], want[i]) != 0)
-			return false;
-	return true;
-}
-
-/* Exact comparison on purpose: the conversion must give the very double
- * the decimal literal denotes, not a product with rounding error. */
-static bool price_is(const struct mf_record *rec, const char *key, double want)
-{
-	double v;
-	return nummap_get(record_get_map(rec, MF_FIELD_PRICE), key, &v) && v == want;
-}
-
-static bool price_absent(const struct mf_record *rec, const char *key)
-{
-	double v;
-	return !nummap_get(record_get_map(rec, MF_FIELD_PRICE), key, &v);
-}
-
-static size_t price_count(const struct mf_record *rec)
-{
-	const struct nummap *m = record_get_map(rec, MF_FIELD_PRICE);
-	return m ? m->count : 0;
-}
-
-static bool int_is(const struct mf_record *rec, enum mf_field field, int64_t want)
-{
-	int64_t v;
-	return record_get_int(rec, field, &v) && v == want;
-}
-
-static bool int_unset(const struct mf_record *rec, enum mf_field field)
-{
-	int64_t v;
-	return !record_get_int(rec, field, &v);
-}
-
-static bool bool_is(const struct mf_record *rec, enum mf_field field, bool want)
-{
-	bool v;
-	return record_get_bool(rec, field, &v) && v == want;
-}
-
-static bool bool_unset(const struct mf_record *rec, enum mf_field field)
-{
-	bool v;
-	return !record_get_bool(rec, field, &v);
-}
-
-static bool string_is(const struct mf_record *rec, enum mf_field field, const char *want)
-{
-	const char *v = record_get_string(rec, field);
-	return v && strcmp(v, want) == 0;
-}
-
-static unsigned count_lines(const char *text, const char *needle)
-{
-	unsigned n = 0;
-	for (const char *line = text; line && *line;) {
-		const char *end = strchr(line, '\n');
-		size_t len = end ? (size_t)(end - line) : strlen(line);
-		char *copy = strndup(line, len);
-		if (strstr(copy, needle))
-			n++;
-		free(copy);
-		line = end ? end + 1 : NULL;
-	}
-	return n;
-}
-
-static unsigned total_lines(const char *text)
-{
-	unsigned n = 0;
-	for (; *text; text++)
-		n += *text == '\n';
-	return n;
+	ph_normalize_fixture(r, &modelfuse_plugin, NULL, OR_URL, rel);
 }
 
 /* The URL the plugin plans for its first page, for a configured URL (NULL:
  * the default) and all_output_modalities set or not. Caller frees. */
 static char *plan_first(const char *url, const char *all)
 {
-	char key[] = "all_output_modalities";
-	char value[16];
-	snprintf(value, sizeof(value), "%s", all ? all : "no");
-	char name[] = "openrouter";
-	struct option_value ov = {.key = key, .value = value, .line = 3};
-	struct source_config src = {
-		.name = name,
-		.plugin = name,
-		.enabled = true,
-		.url = (char *)url,
-		.options = all ? &ov : NULL,
-		.n_options = all ? 1 : 0,
-	};
-	struct record_array arr = {0};
-	struct mf_context ctx;
-	context_init(&ctx, NULL, &src, &modelfuse_plugin, record_array_sink, &arr);
+	struct ph_source s;
+	ph_source_setup(&s, &modelfuse_plugin, "openrouter", url, NULL);
+	if (all)
+		ph_source_option(&s, "all_output_modalities", all);
 	struct mf_request req;
 	request_init(&req);
-	int rc = modelfuse_plugin.fetch(&host_table, &ctx, NULL, NULL, &req);
+	int rc = modelfuse_plugin.fetch(&host_table, &s.ctx, NULL, NULL, &req);
 	CU_ASSERT_EQUAL(rc, MF_OK);
 	CU_ASSERT_EQUAL(req.n_headers, 0);
 	char *out = req.url ? strdup(req.url) : NULL;
 	request_clear(&req);
+	ph_source_free(&s);
 	return out;
 }
 
@@ -215,23 +48,15 @@ static char *plan_first(const char *url, const char *all)
  * or NULL for MF_DONE. */
 static char *plan_next(const char *page_url, const char *body, char **log)
 {
-	struct record_array arr = {0};
-	struct mf_context ctx;
-	context_init(&ctx, NULL, NULL, &modelfuse_plugin, record_array_sink, &arr);
-	struct mf_page prev = {
-		.struct_size = sizeof(prev),
-		.url = page_url,
-		.status = 200,
-		.data = body,
-		.size = strlen(body),
-	};
+	struct ph_run r;
+	ph_run_setup(&r, &modelfuse_plugin, NULL);
+	struct mf_page prev = ph_page(0, page_url, body, strlen(body));
 	struct mf_request req;
 	request_init(&req);
-	int saved;
-	char *path;
-	char *dir = capture_begin(&saved, &path);
-	int rc = modelfuse_plugin.fetch(&host_table, &ctx, NULL, &prev, &req);
-	char *text = capture_end(saved, dir, path);
+	struct ph_capture c;
+	ph_capture_begin(&c);
+	int rc = modelfuse_plugin.fetch(&host_table, &r.ctx, NULL, &prev, &req);
+	char *text = ph_capture_end(&c);
 	if (log)
 		*log = text;
 	else
@@ -245,7 +70,8 @@ static char *plan_next(const char *page_url, const char *body, char **log)
 		CU_ASSERT_PTR_NULL(req.url);
 	}
 	request_clear(&req);
-	CU_ASSERT_EQUAL(arr.count, 0);
+	CU_ASSERT_EQUAL(r.records.count, 0);
+	ph_run_free(&r);
 	return out;
 }
 
@@ -253,10 +79,7 @@ static char *plan_next(const char *page_url, const char *body, char **log)
 
 static void test_descriptor(void)
 {
-	CU_ASSERT_EQUAL(modelfuse_plugin.abi_major, MF_ABI_MAJOR);
-	CU_ASSERT_EQUAL(modelfuse_plugin.abi_minor, MF_ABI_MINOR);
-	CU_ASSERT_EQUAL(modelfuse_plugin.struct_size, sizeof(struct mf_plugin));
-	CU_ASSERT_STRING_EQUAL(modelfuse_plugin.name, "openrouter");
+	ph_expect_descriptor(&modelfuse_plugin, "openrouter");
 	CU_ASSERT_STRING_EQUAL(modelfuse_plugin.default_url, "https://openrouter.ai/api/v1/models");
 	CU_ASSERT_PTR_NOT_NULL(modelfuse_plugin.fetch);
 	CU_ASSERT_PTR_NOT_NULL(modelfuse_plugin.normalize);
@@ -356,7 +179,7 @@ static void test_fetch_next_page(void)
 	char *log = NULL;
 	CU_ASSERT_PTR_NULL(
 		plan_next(base, "{\"data\":[],\"links\":{\"next\":\"ftp://x/y\"}}", &log));
-	CU_ASSERT_EQUAL(count_lines(log, "links.next \"ftp://x/y\" is not a URL"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(log, "links.next \"ftp://x/y\" is not a URL"), 1);
 	free(log);
 	CU_ASSERT_PTR_NULL(
 		plan_next("file:///srv/models.json", "{\"links\":{\"next\":\"/p2\"}}", NULL));
@@ -371,7 +194,7 @@ static void test_fetch_next_page(void)
 
 static void test_one_offering_per_entry(void)
 {
-	struct run r;
+	struct ph_run r;
 	normalize_fixture(&r, "tests/fixtures/openrouter/models-minified.json");
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
 	CU_ASSERT_EQUAL(r.records.count, 9);
@@ -381,129 +204,130 @@ static void test_one_offering_per_entry(void)
 	for (size_t i = 0; i < r.records.count; i++) {
 		const struct mf_record *rec = r.records.items[i];
 		CU_ASSERT_EQUAL(rec->kind, MF_RECORD_OFFERING);
-		CU_ASSERT(string_is(rec, MF_FIELD_PROVIDER, "openrouter"));
+		CU_ASSERT(ph_string_is(rec, MF_FIELD_PROVIDER, "openrouter"));
 		/* The native id is the upstream id, so no separate source key. */
 		CU_ASSERT_PTR_NULL(record_get_string(rec, MF_FIELD_SOURCE_KEY));
 		CU_ASSERT_PTR_NULL(record_get_string(rec, MF_FIELD_MAKER));
 	}
-	run_free(&r);
+	ph_run_free(&r);
 }
 
 static void test_all_fields(void)
 {
-	struct run r;
+	struct ph_run r;
 	normalize_fixture(&r, "tests/fixtures/openrouter/models-minified.json");
-	const struct mf_record *rec = find(&r, "openai/gpt-4o-mini");
+	const struct mf_record *rec = ph_find(&r.records, "openai/gpt-4o-mini");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
-	CU_ASSERT(string_is(rec, MF_FIELD_NAME, "OpenAI: GPT-4o-mini"));
-	CU_ASSERT(string_is(rec, MF_FIELD_CANONICAL_SLUG, "openai/gpt-4o-mini"));
-	CU_ASSERT(string_is(rec, MF_FIELD_CREATED, "2024-07-18T00:00:00Z"));
-	CU_ASSERT(string_is(rec, MF_FIELD_DESCRIPTION,
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_NAME, "OpenAI: GPT-4o-mini"));
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_CANONICAL_SLUG, "openai/gpt-4o-mini"));
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_CREATED, "2024-07-18T00:00:00Z"));
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_DESCRIPTION,
 			    "GPT-4o mini is OpenAI's small multimodal model: text and image in, "
 			    "text out.\n\n#multimodal"));
 	CU_ASSERT_PTR_NULL(record_get_string(rec, MF_FIELD_HF_ID));
 	CU_ASSERT_PTR_NULL(record_get_string(rec, MF_FIELD_BASE_ID));
 	CU_ASSERT_PTR_NULL(record_get_string(rec, MF_FIELD_SERVING_SUFFIX));
-	CU_ASSERT(bool_unset(rec, MF_FIELD_MOVING_POINTER));
-	CU_ASSERT(int_is(rec, MF_FIELD_CONTEXT_TOKENS, 128000));
-	CU_ASSERT(int_is(rec, MF_FIELD_MAX_OUTPUT_TOKENS, 16384));
-	CU_ASSERT(bool_is(rec, MF_FIELD_TOOL_CALL, true));
-	CU_ASSERT(bool_unset(rec, MF_FIELD_REASONING));
+	CU_ASSERT(!ph_bool_set(rec, MF_FIELD_MOVING_POINTER));
+	CU_ASSERT(ph_int_is(rec, MF_FIELD_CONTEXT_TOKENS, 128000));
+	CU_ASSERT(ph_int_is(rec, MF_FIELD_MAX_OUTPUT_TOKENS, 16384));
+	CU_ASSERT(ph_bool_is(rec, MF_FIELD_TOOL_CALL, true));
+	CU_ASSERT(!ph_bool_set(rec, MF_FIELD_REASONING));
 	static const char *const in[] = {"text", "image", "file"};
 	static const char *const out[] = {"text"};
-	CU_ASSERT(list_is(rec, MF_FIELD_INPUT_MODALITIES, in, 3));
-	CU_ASSERT(list_is(rec, MF_FIELD_OUTPUT_MODALITIES, out, 1));
+	CU_ASSERT(ph_list_is(rec, MF_FIELD_INPUT_MODALITIES, in, 3));
+	CU_ASSERT(ph_list_is(rec, MF_FIELD_OUTPUT_MODALITIES, out, 1));
 	const struct strlist *params = record_get_list(rec, MF_FIELD_SUPPORTED_PARAMETERS);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(params);
 	CU_ASSERT_EQUAL(params->count, 10);
 	CU_ASSERT_STRING_EQUAL(params->items[8], "tools");
 
 	/* USD per token -> per 1M, exactly; per-unit prices as they are. */
-	CU_ASSERT_EQUAL(price_count(rec), 7);
-	CU_ASSERT(price_is(rec, "input", 0.15));
-	CU_ASSERT(price_is(rec, "output", 0.6));
-	CU_ASSERT(price_is(rec, "cache_read", 0.075));
-	CU_ASSERT(price_is(rec, "reasoning", 0));
-	CU_ASSERT(price_is(rec, "request", 0));
-	CU_ASSERT(price_is(rec, "image", 0.000217));
-	CU_ASSERT(price_is(rec, "web_search", 0));
+	CU_ASSERT_EQUAL(ph_map_count(rec, MF_FIELD_PRICE), 7);
+	CU_ASSERT(ph_price_is(rec, "input", 0.15));
+	CU_ASSERT(ph_price_is(rec, "output", 0.6));
+	CU_ASSERT(ph_price_is(rec, "cache_read", 0.075));
+	CU_ASSERT(ph_price_is(rec, "reasoning", 0));
+	CU_ASSERT(ph_price_is(rec, "request", 0));
+	CU_ASSERT(ph_price_is(rec, "image", 0.000217));
+	CU_ASSERT(ph_price_is(rec, "web_search", 0));
 
-	rec = find(&r, "anthropic/claude-3.7-sonnet:thinking");
+	rec = ph_find(&r.records, "anthropic/claude-3.7-sonnet:thinking");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
-	CU_ASSERT(price_is(rec, "input", 3));
-	CU_ASSERT(price_is(rec, "output", 15));
-	CU_ASSERT(price_is(rec, "cache_read", 0.3));
-	CU_ASSERT(price_is(rec, "cache_write", 3.75));
-	CU_ASSERT(price_is(rec, "image", 0.0048));
-	CU_ASSERT(bool_is(rec, MF_FIELD_REASONING, true));
-	CU_ASSERT(bool_is(rec, MF_FIELD_TOOL_CALL, true));
-	CU_ASSERT(string_is(rec, MF_FIELD_CANONICAL_SLUG, "anthropic/claude-3-7-sonnet-20250219"));
-	CU_ASSERT(string_is(rec, MF_FIELD_CREATED, "2025-02-24T18:35:10Z"));
+	CU_ASSERT(ph_price_is(rec, "input", 3));
+	CU_ASSERT(ph_price_is(rec, "output", 15));
+	CU_ASSERT(ph_price_is(rec, "cache_read", 0.3));
+	CU_ASSERT(ph_price_is(rec, "cache_write", 3.75));
+	CU_ASSERT(ph_price_is(rec, "image", 0.0048));
+	CU_ASSERT(ph_bool_is(rec, MF_FIELD_REASONING, true));
+	CU_ASSERT(ph_bool_is(rec, MF_FIELD_TOOL_CALL, true));
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_CANONICAL_SLUG,
+			       "anthropic/claude-3-7-sonnet-20250219"));
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_CREATED, "2025-02-24T18:35:10Z"));
 	/* "" is no Hugging Face id. */
 	CU_ASSERT_PTR_NULL(record_get_string(rec, MF_FIELD_HF_ID));
 
-	rec = find(&r, "deepseek/deepseek-chat-v3-0324:free");
+	rec = ph_find(&r.records, "deepseek/deepseek-chat-v3-0324:free");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
-	CU_ASSERT(string_is(rec, MF_FIELD_HF_ID, "deepseek-ai/DeepSeek-V3-0324"));
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_HF_ID, "deepseek-ai/DeepSeek-V3-0324"));
 	/* "0" is a real price of nothing, not an unknown one. */
-	CU_ASSERT(price_is(rec, "input", 0));
-	CU_ASSERT(price_is(rec, "output", 0));
-	CU_ASSERT(int_unset(rec, MF_FIELD_MAX_OUTPUT_TOKENS));
-	CU_ASSERT(bool_unset(rec, MF_FIELD_TOOL_CALL));
+	CU_ASSERT(ph_price_is(rec, "input", 0));
+	CU_ASSERT(ph_price_is(rec, "output", 0));
+	CU_ASSERT(!ph_int_set(rec, MF_FIELD_MAX_OUTPUT_TOKENS));
+	CU_ASSERT(!ph_bool_set(rec, MF_FIELD_TOOL_CALL));
 
-	rec = find(&r, "meta-llama/llama-3.1-70b-instruct:nitro");
+	rec = ph_find(&r.records, "meta-llama/llama-3.1-70b-instruct:nitro");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
-	CU_ASSERT(price_is(rec, "input", 0.88));
-	CU_ASSERT(price_is(rec, "output", 0.88));
-	run_free(&r);
+	CU_ASSERT(ph_price_is(rec, "input", 0.88));
+	CU_ASSERT(ph_price_is(rec, "output", 0.88));
+	ph_run_free(&r);
 }
 
 static void test_variable_price_unknown(void)
 {
-	struct run r;
+	struct ph_run r;
 	normalize_fixture(&r, "tests/fixtures/openrouter/models-minified.json");
-	const struct mf_record *rec = find(&r, "openrouter/auto");
+	const struct mf_record *rec = ph_find(&r.records, "openrouter/auto");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
 	/* "-1" on both: no price at all rather than a negative one. */
 	CU_ASSERT_PTR_NULL(record_get_map(rec, MF_FIELD_PRICE));
-	CU_ASSERT(int_is(rec, MF_FIELD_CONTEXT_TOKENS, 2000000));
-	CU_ASSERT(int_unset(rec, MF_FIELD_MAX_OUTPUT_TOKENS));
+	CU_ASSERT(ph_int_is(rec, MF_FIELD_CONTEXT_TOKENS, 2000000));
+	CU_ASSERT(!ph_int_set(rec, MF_FIELD_MAX_OUTPUT_TOKENS));
 	static const char *const out[] = {"text", "image"};
-	CU_ASSERT(list_is(rec, MF_FIELD_OUTPUT_MODALITIES, out, 2));
+	CU_ASSERT(ph_list_is(rec, MF_FIELD_OUTPUT_MODALITIES, out, 2));
 	/* An empty parameter list says nothing. */
 	CU_ASSERT_PTR_NULL(record_get_list(rec, MF_FIELD_SUPPORTED_PARAMETERS));
-	CU_ASSERT(bool_unset(rec, MF_FIELD_TOOL_CALL));
-	CU_ASSERT_EQUAL(count_lines(r.log, "openrouter/auto"), 0);
-	run_free(&r);
+	CU_ASSERT(!ph_bool_set(rec, MF_FIELD_TOOL_CALL));
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "openrouter/auto"), 0);
+	ph_run_free(&r);
 }
 
 static void test_context_length_not_top_provider(void)
 {
-	struct run r;
+	struct ph_run r;
 	normalize_fixture(&r, "tests/fixtures/openrouter/models-minified.json");
 	/* context_length 202752, top_provider.context_length 131072. */
-	const struct mf_record *rec = find(&r, "z-ai/glm-4.6:exacto");
+	const struct mf_record *rec = ph_find(&r.records, "z-ai/glm-4.6:exacto");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
-	CU_ASSERT(int_is(rec, MF_FIELD_CONTEXT_TOKENS, 202752));
-	CU_ASSERT(int_is(rec, MF_FIELD_MAX_OUTPUT_TOKENS, 131072));
-	CU_ASSERT(int_unset(rec, MF_FIELD_MAX_INPUT_TOKENS));
-	CU_ASSERT(price_is(rec, "input", 0.45));
-	CU_ASSERT(price_is(rec, "output", 1.9));
-	run_free(&r);
+	CU_ASSERT(ph_int_is(rec, MF_FIELD_CONTEXT_TOKENS, 202752));
+	CU_ASSERT(ph_int_is(rec, MF_FIELD_MAX_OUTPUT_TOKENS, 131072));
+	CU_ASSERT(!ph_int_set(rec, MF_FIELD_MAX_INPUT_TOKENS));
+	CU_ASSERT(ph_price_is(rec, "input", 0.45));
+	CU_ASSERT(ph_price_is(rec, "output", 1.9));
+	ph_run_free(&r);
 
 	/* context_length 0 (image models): unknown, even though the output
 	 * limit is null as well. */
 	normalize_fixture(&r, "tests/fixtures/openrouter/models-2026.json");
-	rec = find(&r, "black-forest-labs/flux.2-pro");
+	rec = ph_find(&r.records, "black-forest-labs/flux.2-pro");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
-	CU_ASSERT(int_unset(rec, MF_FIELD_CONTEXT_TOKENS));
-	CU_ASSERT(int_unset(rec, MF_FIELD_MAX_OUTPUT_TOKENS));
-	run_free(&r);
+	CU_ASSERT(!ph_int_set(rec, MF_FIELD_CONTEXT_TOKENS));
+	CU_ASSERT(!ph_int_set(rec, MF_FIELD_MAX_OUTPUT_TOKENS));
+	ph_run_free(&r);
 }
 
 static void test_suffix_rules(void)
 {
-	struct run r;
+	struct ph_run r;
 	normalize_fixture(&r, "tests/fixtures/openrouter/models-minified.json");
 	static const char *const serving[][3] = {
 		{"openai/gpt-4o:extended", "openai/gpt-4o", "extended"},
@@ -514,122 +338,122 @@ static void test_suffix_rules(void)
 		 "nitro"},
 	};
 	for (size_t i = 0; i < sizeof(serving) / sizeof(serving[0]); i++) {
-		const struct mf_record *rec = find(&r, serving[i][0]);
+		const struct mf_record *rec = ph_find(&r.records, serving[i][0]);
 		CU_ASSERT_PTR_NOT_NULL(rec);
 		if (!rec)
 			continue;
-		CU_ASSERT(string_is(rec, MF_FIELD_BASE_ID, serving[i][1]));
-		CU_ASSERT(string_is(rec, MF_FIELD_SERVING_SUFFIX, serving[i][2]));
-		CU_ASSERT(bool_unset(rec, MF_FIELD_MOVING_POINTER));
+		CU_ASSERT(ph_string_is(rec, MF_FIELD_BASE_ID, serving[i][1]));
+		CU_ASSERT(ph_string_is(rec, MF_FIELD_SERVING_SUFFIX, serving[i][2]));
+		CU_ASSERT(!ph_bool_set(rec, MF_FIELD_MOVING_POINTER));
 	}
 
 	/* :thinking is a variant of its own, not a way to serve a base. */
-	const struct mf_record *rec = find(&r, "anthropic/claude-3.7-sonnet:thinking");
+	const struct mf_record *rec = ph_find(&r.records, "anthropic/claude-3.7-sonnet:thinking");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
 	CU_ASSERT_PTR_NULL(record_get_string(rec, MF_FIELD_BASE_ID));
 	CU_ASSERT_PTR_NULL(record_get_string(rec, MF_FIELD_SERVING_SUFFIX));
 
 	/* -latest moves with the vendor. */
-	rec = find(&r, "openai/chatgpt-4o-latest");
+	rec = ph_find(&r.records, "openai/chatgpt-4o-latest");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
-	CU_ASSERT(bool_is(rec, MF_FIELD_MOVING_POINTER, true));
+	CU_ASSERT(ph_bool_is(rec, MF_FIELD_MOVING_POINTER, true));
 	CU_ASSERT_PTR_NULL(record_get_string(rec, MF_FIELD_BASE_ID));
-	run_free(&r);
+	ph_run_free(&r);
 
 	normalize_fixture(&r, "tests/fixtures/openrouter/models-2026.json");
-	rec = find(&r, "~anthropic/claude-sonnet-latest");
+	rec = ph_find(&r.records, "~anthropic/claude-sonnet-latest");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
-	CU_ASSERT(bool_is(rec, MF_FIELD_MOVING_POINTER, true));
-	CU_ASSERT(string_is(rec, MF_FIELD_ALIAS_TARGET, "anthropic/claude-sonnet-4.5"));
+	CU_ASSERT(ph_bool_is(rec, MF_FIELD_MOVING_POINTER, true));
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_ALIAS_TARGET, "anthropic/claude-sonnet-4.5"));
 	CU_ASSERT_PTR_NULL(record_get_string(rec, MF_FIELD_BASE_ID));
-	rec = find(&r, "openai/gpt-oss-20b:free");
+	rec = ph_find(&r.records, "openai/gpt-oss-20b:free");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
-	CU_ASSERT(string_is(rec, MF_FIELD_BASE_ID, "openai/gpt-oss-20b"));
-	CU_ASSERT(string_is(rec, MF_FIELD_SERVING_SUFFIX, "free"));
-	CU_ASSERT(bool_unset(rec, MF_FIELD_MOVING_POINTER));
-	rec = find(&r, "anthropic/claude-sonnet-4.5");
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_BASE_ID, "openai/gpt-oss-20b"));
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_SERVING_SUFFIX, "free"));
+	CU_ASSERT(!ph_bool_set(rec, MF_FIELD_MOVING_POINTER));
+	rec = ph_find(&r.records, "anthropic/claude-sonnet-4.5");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
-	CU_ASSERT(bool_unset(rec, MF_FIELD_MOVING_POINTER));
+	CU_ASSERT(!ph_bool_set(rec, MF_FIELD_MOVING_POINTER));
 	CU_ASSERT_PTR_NULL(record_get_string(rec, MF_FIELD_ALIAS_TARGET));
-	run_free(&r);
+	ph_run_free(&r);
 }
 
 static void test_newer_fields_and_tiers(void)
 {
-	struct run r;
+	struct ph_run r;
 	normalize_fixture(&r, "tests/fixtures/openrouter/models-2026.json");
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
 	CU_ASSERT_EQUAL(r.records.count, 6);
 	CU_ASSERT_STRING_EQUAL(r.log, "");
 
-	const struct mf_record *rec = find(&r, "anthropic/claude-sonnet-4.5");
+	const struct mf_record *rec = ph_find(&r.records, "anthropic/claude-sonnet-4.5");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
-	CU_ASSERT(string_is(rec, MF_FIELD_KNOWLEDGE, "2025-07-31"));
-	CU_ASSERT(string_is(rec, MF_FIELD_CREATED, "2025-09-29T16:01:16Z"));
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_KNOWLEDGE, "2025-07-31"));
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_CREATED, "2025-09-29T16:01:16Z"));
 	CU_ASSERT_PTR_NULL(record_get_string(rec, MF_FIELD_EXPIRATION_DATE));
-	CU_ASSERT(bool_is(rec, MF_FIELD_REASONING, true));
-	CU_ASSERT_EQUAL(price_count(rec), 11);
-	CU_ASSERT(price_is(rec, "input", 3));
-	CU_ASSERT(price_is(rec, "cache_write_1h", 6));
-	CU_ASSERT(price_is(rec, "web_search", 0.01));
-	CU_ASSERT(price_is(rec, "context_over_200k.input", 6));
-	CU_ASSERT(price_is(rec, "context_over_200k.output", 22.5));
-	CU_ASSERT(price_is(rec, "context_over_200k.cache_read", 0.6));
-	CU_ASSERT(price_is(rec, "context_over_200k.cache_write", 7.5));
-	CU_ASSERT(price_is(rec, "context_over_200k.cache_write_1h", 12));
-	CU_ASSERT(price_absent(rec, "overrides"));
+	CU_ASSERT(ph_bool_is(rec, MF_FIELD_REASONING, true));
+	CU_ASSERT_EQUAL(ph_map_count(rec, MF_FIELD_PRICE), 11);
+	CU_ASSERT(ph_price_is(rec, "input", 3));
+	CU_ASSERT(ph_price_is(rec, "cache_write_1h", 6));
+	CU_ASSERT(ph_price_is(rec, "web_search", 0.01));
+	CU_ASSERT(ph_price_is(rec, "context_over_200k.input", 6));
+	CU_ASSERT(ph_price_is(rec, "context_over_200k.output", 22.5));
+	CU_ASSERT(ph_price_is(rec, "context_over_200k.cache_read", 0.6));
+	CU_ASSERT(ph_price_is(rec, "context_over_200k.cache_write", 7.5));
+	CU_ASSERT(ph_price_is(rec, "context_over_200k.cache_write_1h", 12));
+	CU_ASSERT(!ph_map_has(rec, MF_FIELD_PRICE, "overrides"));
 
 	/* Several tiers; a threshold that is not whole thousands as it is. */
-	rec = find(&r, "qwen/qwen3-max");
+	rec = ph_find(&r.records, "qwen/qwen3-max");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
-	CU_ASSERT_EQUAL(price_count(rec), 10);
-	CU_ASSERT(price_is(rec, "input", 1.2));
-	CU_ASSERT(price_is(rec, "output", 6));
-	CU_ASSERT(price_is(rec, "cache_read", 0.24));
-	CU_ASSERT(price_is(rec, "context_over_32k.input", 1.56));
-	CU_ASSERT(price_is(rec, "context_over_32k.output", 7.8));
-	CU_ASSERT(price_is(rec, "context_over_32k.cache_read", 0.312));
-	CU_ASSERT(price_is(rec, "context_over_128k.input", 1.95));
-	CU_ASSERT(price_is(rec, "context_over_128k.output", 9.75));
-	CU_ASSERT(price_is(rec, "context_over_128k.cache_read", 0.39));
-	CU_ASSERT(price_is(rec, "context_over_250500.input", 2.5));
+	CU_ASSERT_EQUAL(ph_map_count(rec, MF_FIELD_PRICE), 10);
+	CU_ASSERT(ph_price_is(rec, "input", 1.2));
+	CU_ASSERT(ph_price_is(rec, "output", 6));
+	CU_ASSERT(ph_price_is(rec, "cache_read", 0.24));
+	CU_ASSERT(ph_price_is(rec, "context_over_32k.input", 1.56));
+	CU_ASSERT(ph_price_is(rec, "context_over_32k.output", 7.8));
+	CU_ASSERT(ph_price_is(rec, "context_over_32k.cache_read", 0.312));
+	CU_ASSERT(ph_price_is(rec, "context_over_128k.input", 1.95));
+	CU_ASSERT(ph_price_is(rec, "context_over_128k.output", 9.75));
+	CU_ASSERT(ph_price_is(rec, "context_over_128k.cache_read", 0.39));
+	CU_ASSERT(ph_price_is(rec, "context_over_250500.input", 2.5));
 
 	/* Image output: other keys under their own names, per token. */
-	rec = find(&r, "black-forest-labs/flux.2-pro");
+	rec = ph_find(&r.records, "black-forest-labs/flux.2-pro");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
-	CU_ASSERT(price_is(rec, "image_output", 9.58083832335329));
-	CU_ASSERT(price_is(rec, "image_token", 71.8562874251497));
-	CU_ASSERT(price_is(rec, "input", 0));
+	CU_ASSERT(ph_price_is(rec, "image_output", 9.58083832335329));
+	CU_ASSERT(ph_price_is(rec, "image_token", 71.8562874251497));
+	CU_ASSERT(ph_price_is(rec, "input", 0));
 	static const char *const image[] = {"image"};
-	CU_ASSERT(list_is(rec, MF_FIELD_OUTPUT_MODALITIES, image, 1));
+	CU_ASSERT(ph_list_is(rec, MF_FIELD_OUTPUT_MODALITIES, image, 1));
 	CU_ASSERT_PTR_NULL(record_get_list(rec, MF_FIELD_SUPPORTED_PARAMETERS));
 
-	rec = find(&r, "google/gemini-2.0-flash-001");
+	rec = ph_find(&r.records, "google/gemini-2.0-flash-001");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
-	CU_ASSERT(string_is(rec, MF_FIELD_EXPIRATION_DATE, "2026-06-01"));
-	CU_ASSERT(string_is(rec, MF_FIELD_KNOWLEDGE, "2024-08"));
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_EXPIRATION_DATE, "2026-06-01"));
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_KNOWLEDGE, "2024-08"));
 	CU_ASSERT_PTR_NULL(record_get_string(rec, MF_FIELD_HF_ID));
-	CU_ASSERT(price_is(rec, "input", 0.1));
-	CU_ASSERT(price_is(rec, "output", 0.4));
-	CU_ASSERT(price_is(rec, "input_audio", 0.7));
-	CU_ASSERT(price_is(rec, "input_audio_cache", 0.175));
-	CU_ASSERT(price_is(rec, "cache_read", 0.025));
-	CU_ASSERT(price_is(rec, "cache_write", 0.08333333333333));
-	CU_ASSERT(price_is(rec, "image", 0.0000001));
-	CU_ASSERT(price_absent(rec, "audio"));
+	CU_ASSERT(ph_price_is(rec, "input", 0.1));
+	CU_ASSERT(ph_price_is(rec, "output", 0.4));
+	CU_ASSERT(ph_price_is(rec, "input_audio", 0.7));
+	CU_ASSERT(ph_price_is(rec, "input_audio_cache", 0.175));
+	CU_ASSERT(ph_price_is(rec, "cache_read", 0.025));
+	CU_ASSERT(ph_price_is(rec, "cache_write", 0.08333333333333));
+	CU_ASSERT(ph_price_is(rec, "image", 0.0000001));
+	CU_ASSERT(!ph_map_has(rec, MF_FIELD_PRICE, "audio"));
 	static const char *const in[] = {"text", "image", "file", "audio", "video"};
-	CU_ASSERT(list_is(rec, MF_FIELD_INPUT_MODALITIES, in, 5));
+	CU_ASSERT(ph_list_is(rec, MF_FIELD_INPUT_MODALITIES, in, 5));
 
-	rec = find(&r, "openai/gpt-oss-20b:free");
+	rec = ph_find(&r.records, "openai/gpt-oss-20b:free");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
-	CU_ASSERT(string_is(rec, MF_FIELD_HF_ID, "openai/gpt-oss-20b"));
-	CU_ASSERT(bool_is(rec, MF_FIELD_REASONING, true));
-	run_free(&r);
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_HF_ID, "openai/gpt-oss-20b"));
+	CU_ASSERT(ph_bool_is(rec, MF_FIELD_REASONING, true));
+	ph_run_free(&r);
 }
 
 static void test_wrong_types_skipped(void)
 {
-	struct run r;
+	struct ph_run r;
 	normalize_fixture(&r, "tests/fixtures/openrouter/broken-entries.json");
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
 	/* acme/ok and acme/bad-types; the three entries without a usable id
@@ -639,156 +463,158 @@ static void test_wrong_types_skipped(void)
 	CU_ASSERT_EQUAL(r.ctx.emitted, 2);
 	CU_ASSERT_EQUAL(r.ctx.rejected, 3);
 
-	const struct mf_record *rec = find(&r, "acme/ok");
+	const struct mf_record *rec = ph_find(&r.records, "acme/ok");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
-	CU_ASSERT(string_is(rec, MF_FIELD_HF_ID, "acme/ok-7b"));
-	CU_ASSERT(price_is(rec, "input", 0.1));
-	CU_ASSERT(price_is(rec, "output", 0.2));
-	CU_ASSERT(string_is(rec, MF_FIELD_CREATED, "2023-11-14T22:13:20Z"));
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_HF_ID, "acme/ok-7b"));
+	CU_ASSERT(ph_price_is(rec, "input", 0.1));
+	CU_ASSERT(ph_price_is(rec, "output", 0.2));
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_CREATED, "2023-11-14T22:13:20Z"));
 
-	rec = find(&r, "acme/bad-types");
+	rec = ph_find(&r.records, "acme/bad-types");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
 	/* What was well-typed survives... */
-	CU_ASSERT(string_is(rec, MF_FIELD_DESCRIPTION, "Every other field is wrong."));
-	CU_ASSERT(price_is(rec, "web_search", 0.01));
-	CU_ASSERT_EQUAL(price_count(rec), 1);
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_DESCRIPTION, "Every other field is wrong."));
+	CU_ASSERT(ph_price_is(rec, "web_search", 0.01));
+	CU_ASSERT_EQUAL(ph_map_count(rec, MF_FIELD_PRICE), 1);
 	/* ...and the modality string stands in for the missing lists. */
 	static const char *const in[] = {"text", "image"};
 	static const char *const out[] = {"text", "audio"};
-	CU_ASSERT(list_is(rec, MF_FIELD_INPUT_MODALITIES, in, 2));
-	CU_ASSERT(list_is(rec, MF_FIELD_OUTPUT_MODALITIES, out, 2));
+	CU_ASSERT(ph_list_is(rec, MF_FIELD_INPUT_MODALITIES, in, 2));
+	CU_ASSERT(ph_list_is(rec, MF_FIELD_OUTPUT_MODALITIES, out, 2));
 	/* The rest is left unknown, not guessed. */
 	CU_ASSERT_PTR_NULL(record_get_string(rec, MF_FIELD_NAME));
 	CU_ASSERT_PTR_NULL(record_get_string(rec, MF_FIELD_CANONICAL_SLUG));
 	CU_ASSERT_PTR_NULL(record_get_string(rec, MF_FIELD_HF_ID));
 	CU_ASSERT_PTR_NULL(record_get_string(rec, MF_FIELD_CREATED));
 	CU_ASSERT_PTR_NULL(record_get_string(rec, MF_FIELD_ALIAS_TARGET));
-	CU_ASSERT(int_unset(rec, MF_FIELD_CONTEXT_TOKENS));
-	CU_ASSERT(int_unset(rec, MF_FIELD_MAX_OUTPUT_TOKENS));
+	CU_ASSERT(!ph_int_set(rec, MF_FIELD_CONTEXT_TOKENS));
+	CU_ASSERT(!ph_int_set(rec, MF_FIELD_MAX_OUTPUT_TOKENS));
 	CU_ASSERT_PTR_NULL(record_get_list(rec, MF_FIELD_SUPPORTED_PARAMETERS));
-	CU_ASSERT(bool_unset(rec, MF_FIELD_TOOL_CALL));
+	CU_ASSERT(!ph_bool_set(rec, MF_FIELD_TOOL_CALL));
 
-	CU_ASSERT_EQUAL(count_lines(r.log, "acme/bad-types: "), 13);
-	CU_ASSERT_EQUAL(count_lines(r.log, "canonical_slug is an array"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "hugging_face_id is an integer"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "name is an integer"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "created is a string"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "context_length is a string"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "pricing.prompt is a real number"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "pricing.completion is \"1e-7\", not a plain decimal"),
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "acme/bad-types: "), 13);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "canonical_slug is an array"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "hugging_face_id is an integer"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "name is an integer"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "created is a string"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "context_length is a string"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "pricing.prompt is a real number"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log,
+				       "pricing.completion is \"1e-7\", not a plain decimal"),
 			1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "pricing.request is \"abc\", not a plain decimal"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "pricing.image is \"-0.5\", negative"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "pricing.internal_reasoning is \"\""), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "supported_parameters is a string"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "max_completion_tokens is -5, negative"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "alias_target is an integer"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "input_cache_read"), 0);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "pricing.request is \"abc\", not a plain decimal"),
+			1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "pricing.image is \"-0.5\", negative"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "pricing.internal_reasoning is \"\""), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "supported_parameters is a string"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "max_completion_tokens is -5, negative"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "alias_target is an integer"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "input_cache_read"), 0);
 
-	CU_ASSERT_EQUAL(count_lines(r.log, "data[2]: entry is a string"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "data[3]: id is missing"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "data[4]: id is empty"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "data[5]: id is an integer"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "has no id: dropped"), 3);
-	CU_ASSERT_EQUAL(count_lines(r.log, "acme/ok"), 0);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "data[2]: entry is a string"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "data[3]: id is missing"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "data[4]: id is empty"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "data[5]: id is an integer"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "has no id: dropped"), 3);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "acme/ok"), 0);
 	/* Every line carries the instance prefix the host adds. */
-	CU_ASSERT_EQUAL(total_lines(r.log), 20);
-	CU_ASSERT_EQUAL(count_lines(r.log, "openrouter: "), 20);
-	run_free(&r);
+	CU_ASSERT_EQUAL(ph_total_lines(r.log), 20);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "openrouter: "), 20);
+	ph_run_free(&r);
 }
 
 static void test_broken_tiers(void)
 {
-	struct run r;
+	struct ph_run r;
 	normalize_fixture(&r, "tests/fixtures/openrouter/broken-tiers.json");
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
 	CU_ASSERT_EQUAL(r.records.count, 2);
 
-	const struct mf_record *rec = find(&r, "acme/overrides-bad");
+	const struct mf_record *rec = ph_find(&r.records, "acme/overrides-bad");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
 	/* A whole real is a fine limit; a fractional time is not a time. */
-	CU_ASSERT(int_is(rec, MF_FIELD_CONTEXT_TOKENS, 65536));
+	CU_ASSERT(ph_int_is(rec, MF_FIELD_CONTEXT_TOKENS, 65536));
 	CU_ASSERT_PTR_NULL(record_get_string(rec, MF_FIELD_CREATED));
 	/* The only well-formed tier survives, without its bad price. */
-	CU_ASSERT_EQUAL(price_count(rec), 3);
-	CU_ASSERT(price_is(rec, "input", 1));
-	CU_ASSERT(price_is(rec, "output", 2));
-	CU_ASSERT(price_is(rec, "context_over_64k.input", 4));
+	CU_ASSERT_EQUAL(ph_map_count(rec, MF_FIELD_PRICE), 3);
+	CU_ASSERT(ph_price_is(rec, "input", 1));
+	CU_ASSERT(ph_price_is(rec, "output", 2));
+	CU_ASSERT(ph_price_is(rec, "context_over_64k.input", 4));
 	/* The input list holds its good item; output falls back on the
 	 * modality string because its list is null. */
 	static const char *const text[] = {"text"};
 	static const char *const image[] = {"image"};
-	CU_ASSERT(list_is(rec, MF_FIELD_INPUT_MODALITIES, text, 1));
-	CU_ASSERT(list_is(rec, MF_FIELD_OUTPUT_MODALITIES, image, 1));
-	CU_ASSERT(bool_is(rec, MF_FIELD_TOOL_CALL, true));
-	CU_ASSERT(bool_is(rec, MF_FIELD_REASONING, true));
-	CU_ASSERT(int_unset(rec, MF_FIELD_MAX_OUTPUT_TOKENS));
+	CU_ASSERT(ph_list_is(rec, MF_FIELD_INPUT_MODALITIES, text, 1));
+	CU_ASSERT(ph_list_is(rec, MF_FIELD_OUTPUT_MODALITIES, image, 1));
+	CU_ASSERT(ph_bool_is(rec, MF_FIELD_TOOL_CALL, true));
+	CU_ASSERT(ph_bool_is(rec, MF_FIELD_REASONING, true));
+	CU_ASSERT(!ph_int_set(rec, MF_FIELD_MAX_OUTPUT_TOKENS));
 
-	CU_ASSERT_EQUAL(count_lines(r.log, "acme/overrides-bad: "), 8);
-	CU_ASSERT_EQUAL(count_lines(r.log, "created is 1.7e+09, not a whole number"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "architecture.input_modalities[1] is an integer"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "pricing.overrides[0] has no positive"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "pricing.overrides[1] is an integer"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "overrides[2].min_prompt_tokens is a string"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "pricing.context_over_64k.completion is an integer"),
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "acme/overrides-bad: "), 8);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "created is 1.7e+09, not a whole number"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "architecture.input_modalities[1] is an integer"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "pricing.overrides[0] has no positive"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "pricing.overrides[1] is an integer"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "overrides[2].min_prompt_tokens is a string"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "pricing.context_over_64k.completion is an integer"),
 			1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "top_provider is a string"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "supported_parameters[1] is null"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "top_provider is a string"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "supported_parameters[1] is null"), 1);
 
-	rec = find(&r, "acme/overrides-string");
+	rec = ph_find(&r.records, "acme/overrides-string");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
-	CU_ASSERT_EQUAL(price_count(rec), 1);
-	CU_ASSERT(price_is(rec, "input", 1));
+	CU_ASSERT_EQUAL(ph_map_count(rec, MF_FIELD_PRICE), 1);
+	CU_ASSERT(ph_price_is(rec, "input", 1));
 	CU_ASSERT_PTR_NULL(record_get_list(rec, MF_FIELD_INPUT_MODALITIES));
-	CU_ASSERT_EQUAL(count_lines(r.log, "acme/overrides-string: "), 2);
-	CU_ASSERT_EQUAL(count_lines(r.log, "architecture is a string"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "pricing.overrides is a string"), 1);
-	CU_ASSERT_EQUAL(total_lines(r.log), 10);
-	run_free(&r);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "acme/overrides-string: "), 2);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "architecture is a string"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "pricing.overrides is a string"), 1);
+	CU_ASSERT_EQUAL(ph_total_lines(r.log), 10);
+	ph_run_free(&r);
 }
 
 static void test_malformed_pages(void)
 {
-	struct run r;
+	struct ph_run r;
 	normalize_fixture(&r, "tests/fixtures/openrouter/malformed.json");
 	CU_ASSERT_EQUAL(r.rc, MF_EPARSE);
 	CU_ASSERT_EQUAL(r.records.count, 0);
-	CU_ASSERT_EQUAL(count_lines(r.log, "not valid JSON: line 1, column"), 1);
-	run_free(&r);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "not valid JSON: line 1, column"), 1);
+	ph_run_free(&r);
 
 	normalize_fixture(&r, "tests/fixtures/openrouter/toplevel-array.json");
 	CU_ASSERT_EQUAL(r.rc, MF_EPARSE);
 	CU_ASSERT_EQUAL(r.records.count, 0);
-	CU_ASSERT_EQUAL(count_lines(r.log, "top level is an array"), 1);
-	run_free(&r);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "top level is an array"), 1);
+	ph_run_free(&r);
 
 	normalize_fixture(&r, "tests/fixtures/openrouter/data-object.json");
 	CU_ASSERT_EQUAL(r.rc, MF_EPARSE);
 	CU_ASSERT_EQUAL(r.records.count, 0);
-	CU_ASSERT_EQUAL(count_lines(r.log, "data is an object, expected an array"), 1);
-	run_free(&r);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "data is an object, expected an array"), 1);
+	ph_run_free(&r);
 
 	static const char nodata[] = "{\"links\":{\"next\":null}}";
 	normalize_bytes(&r, nodata, sizeof(nodata) - 1);
 	CU_ASSERT_EQUAL(r.rc, MF_EPARSE);
-	CU_ASSERT_EQUAL(count_lines(r.log, "data is missing"), 1);
-	run_free(&r);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "data is missing"), 1);
+	ph_run_free(&r);
 
 	normalize_bytes(&r, "", 0);
 	CU_ASSERT_EQUAL(r.rc, MF_EPARSE);
-	run_free(&r);
+	ph_run_free(&r);
 
 	/* The size bounds the page even when the buffer goes on. */
 	static const char cut[] = "{\"data\":[]}";
 	normalize_bytes(&r, cut, 8);
 	CU_ASSERT_EQUAL(r.rc, MF_EPARSE);
-	run_free(&r);
+	ph_run_free(&r);
 
 	/* Trailing garbage after the document. */
 	static const char trailing[] = "{\"data\":[]} []";
 	normalize_bytes(&r, trailing, sizeof(trailing) - 1);
 	CU_ASSERT_EQUAL(r.rc, MF_EPARSE);
-	run_free(&r);
+	ph_run_free(&r);
 
 	/* An empty list is a valid, empty page. */
 	static const char empty[] = "{\"data\":[],\"links\":{\"next\":null},\"total_count\":0}";
@@ -796,14 +622,14 @@ static void test_malformed_pages(void)
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
 	CU_ASSERT_EQUAL(r.records.count, 0);
 	CU_ASSERT_STRING_EQUAL(r.log, "");
-	run_free(&r);
+	ph_run_free(&r);
 }
 
 /* Hostile input: deep nesting and nulls everywhere cost fields, not the
  * process. */
 static void test_hostile_input(void)
 {
-	struct run r;
+	struct ph_run r;
 	static const char nulls[] =
 		"{\"data\":[{\"id\":\"x/nulls\",\"name\":null,\"created\":null,"
 		"\"description\":null,"
@@ -818,34 +644,35 @@ static void test_hostile_input(void)
 	normalize_bytes(&r, nulls, sizeof(nulls) - 1);
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
 	CU_ASSERT_EQUAL(r.records.count, 6);
-	const struct mf_record *rec = find(&r, "x/nulls");
+	const struct mf_record *rec = ph_find(&r.records, "x/nulls");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
-	CU_ASSERT(string_is(rec, MF_FIELD_PROVIDER, "openrouter"));
+	CU_ASSERT(ph_string_is(rec, MF_FIELD_PROVIDER, "openrouter"));
 	CU_ASSERT_PTR_NULL(record_get_map(rec, MF_FIELD_PRICE));
-	CU_ASSERT(bool_unset(rec, MF_FIELD_REASONING));
-	rec = find(&r, "x/deep");
+	CU_ASSERT(!ph_bool_set(rec, MF_FIELD_REASONING));
+	rec = ph_find(&r.records, "x/deep");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
 	CU_ASSERT_PTR_NULL(record_get_list(rec, MF_FIELD_INPUT_MODALITIES));
 	/* Suffix rules need a base and a suffix word. */
-	rec = find(&r, ":free");
+	rec = ph_find(&r.records, ":free");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
 	CU_ASSERT_PTR_NULL(record_get_string(rec, MF_FIELD_BASE_ID));
-	rec = find(&r, "x/y:");
+	rec = ph_find(&r.records, "x/y:");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
 	CU_ASSERT_PTR_NULL(record_get_string(rec, MF_FIELD_BASE_ID));
-	rec = find(&r, "x/y:Odd Suffix");
+	rec = ph_find(&r.records, "x/y:Odd Suffix");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
 	CU_ASSERT_PTR_NULL(record_get_string(rec, MF_FIELD_BASE_ID));
-	rec = find(&r, "x/huge");
+	rec = ph_find(&r.records, "x/huge");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
-	CU_ASSERT(int_unset(rec, MF_FIELD_CONTEXT_TOKENS));
+	CU_ASSERT(!ph_int_set(rec, MF_FIELD_CONTEXT_TOKENS));
 	CU_ASSERT_PTR_NULL(record_get_string(rec, MF_FIELD_CREATED));
-	CU_ASSERT_EQUAL(count_lines(r.log, "data[1]: entry is null"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "data[2]: entry is an array"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "x/deep: pricing.prompt is an array"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "x/huge: context_length is 1e+300"), 1);
-	CU_ASSERT_EQUAL(count_lines(r.log, "x/huge: created is 99999999999999, out of range"), 1);
-	run_free(&r);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "data[1]: entry is null"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "data[2]: entry is an array"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "x/deep: pricing.prompt is an array"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "x/huge: context_length is 1e+300"), 1);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "x/huge: created is 99999999999999, out of range"),
+			1);
+	ph_run_free(&r);
 }
 
 /* A description far beyond a paragraph is cut, on a character boundary. */
@@ -866,17 +693,17 @@ static void test_long_description(void)
 			 desc);
 	CU_ASSERT_FATAL(n > 0 && (size_t)n < size);
 
-	struct run r;
+	struct ph_run r;
 	normalize_bytes(&r, page, (size_t)n);
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
-	const struct mf_record *rec = find(&r, "x/long");
+	const struct mf_record *rec = ph_find(&r.records, "x/long");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
 	const char *got = record_get_string(rec, MF_FIELD_DESCRIPTION);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(got);
 	CU_ASSERT_EQUAL(strlen(got), 4095);
 	CU_ASSERT_EQUAL(strncmp(got, desc, 4095), 0);
-	CU_ASSERT_EQUAL(count_lines(r.log, "description is 6000 bytes long; cut to 4095"), 1);
-	run_free(&r);
+	CU_ASSERT_EQUAL(ph_count_lines(r.log, "description is 6000 bytes long; cut to 4095"), 1);
+	ph_run_free(&r);
 	free(page);
 	free(desc);
 }
@@ -897,22 +724,17 @@ static void test_warnings_capped(void)
 	fputs("]}", f);
 	fclose(f);
 
-	struct run r;
+	struct ph_run r;
 	normalize_bytes(&r, page, len);
 	free(page);
 	CU_ASSERT_EQUAL(r.rc, MF_OK);
 	CU_ASSERT_EQUAL(r.records.count, N);
-	unsigned shown = count_lines(r.log, "not a plain decimal");
-	CU_ASSERT(shown >= 1 && shown <= 50);
-	CU_ASSERT_EQUAL(total_lines(r.log), shown + 1);
-	char want[64];
-	snprintf(want, sizeof(want), "%u more warnings", N - shown);
-	CU_ASSERT_EQUAL(count_lines(r.log, want), 1);
-	const struct mf_record *rec = find(&r, "acme/m299");
+	ph_expect_capped(r.log, "not a plain decimal", 1, 50, N);
+	const struct mf_record *rec = ph_find(&r.records, "acme/m299");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
-	CU_ASSERT(price_is(rec, "output", 9));
-	CU_ASSERT(price_absent(rec, "input"));
-	run_free(&r);
+	CU_ASSERT(ph_price_is(rec, "output", 9));
+	CU_ASSERT(!ph_map_has(rec, MF_FIELD_PRICE, "input"));
+	ph_run_free(&r);
 }
 
 int main(void)

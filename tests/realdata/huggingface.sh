@@ -8,50 +8,10 @@
 # source_ids for the instance. The derived snapshot ({date, models: [...]})
 # is not a listing page and is not fed; the plugin refuses that shape.
 #
-# Environment: REALDATA (the shared realdata folder), MF_TEST_PROGRAM (the
-# built modelfuse), MF_TEST_PLUGIN_DIR (the built plugins). A missing
-# REALDATA folder is a failure, never a skip: the check was asked for.
+# Environment and set-up: lib/common.sh.
 set -u
-
-fail_setup() {
-	echo "check-realdata: $*" >&2
-	echo "0 passed, 1 failed"
-	exit 1
-}
-
-[ -n "${REALDATA:-}" ] ||
-	fail_setup "REALDATA is not set (make check-realdata REALDATA=DIR)"
-[ -d "$REALDATA" ] || fail_setup "REALDATA folder $REALDATA does not exist"
-[ -d "$REALDATA/huggingface" ] || fail_setup "$REALDATA/huggingface does not exist"
-[ -n "${MF_TEST_PROGRAM:-}" ] || fail_setup "MF_TEST_PROGRAM is not set"
-[ -x "$MF_TEST_PROGRAM" ] ||
-	fail_setup "program $MF_TEST_PROGRAM is missing or not executable"
-[ -n "${MF_TEST_PLUGIN_DIR:-}" ] || fail_setup "MF_TEST_PLUGIN_DIR is not set"
-[ -d "$MF_TEST_PLUGIN_DIR" ] ||
-	fail_setup "plugin folder $MF_TEST_PLUGIN_DIR does not exist"
-command -v python3 >/dev/null 2>&1 ||
-	fail_setup "python3 is needed to read catalog.json and was not found"
-
-# .ci/run passes REALDATA relative to the build folder; file: URLs and the
-# program's -c need absolute paths.
-REALDATA=$(cd "$REALDATA" && pwd) || fail_setup "cannot enter $REALDATA"
-MF_TEST_PLUGIN_DIR=$(cd "$MF_TEST_PLUGIN_DIR" && pwd) ||
-	fail_setup "cannot enter $MF_TEST_PLUGIN_DIR"
-case $MF_TEST_PROGRAM in
-/*) ;;
-*) MF_TEST_PROGRAM=$PWD/$MF_TEST_PROGRAM ;;
-esac
-
-shopt -s nullglob
-files=("$REALDATA"/huggingface/hf-api-models.*.json)
-[ ${#files[@]} -gt 0 ] ||
-	fail_setup "no hf-api-models.*.json files in $REALDATA/huggingface"
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/mf-realdata.XXXXXX") ||
-	fail_setup "cannot create a temporary folder"
-trap 'rm -rf "$work"' EXIT
-# The program's own environment must not leak into the runs.
-unset MODELFUSE_CONFIG MODELFUSE_PLUGIN_DIR
+. "$(dirname "$0")/lib/common.sh" || exit 1
+rd_setup_snapshots huggingface 'hf-api-models.*.json'
 
 # Compares one listing with the catalog made from it; prints the counts
 # and any problems, exits non-zero on a mismatch.
@@ -179,49 +139,18 @@ for p in problems:
 sys.exit(1 if problems else 0)
 '
 
-passed=0
-failed=0
-for file in "${files[@]}"; do
-	name=$(basename "$file")
-	dir="$work/${name%.json}"
-	mkdir -p "$dir"
+snapshot_config() {
 	# The plugin's defaults: a file is one page (no query, no next link),
 	# read whole whatever max_models says.
-	cat >"$dir/modelfuse.ini" <<-EOF
-		[core]
-		plugin_dir = $MF_TEST_PLUGIN_DIR
-		cache_dir = $dir/cache
-		output_dir = $dir/out
-
+	rd_write_ini "$dir" <<-EOF
 		[source huggingface]
-		url = file://$file
+		url = file://$1
 	EOF
+	echo "$2"
+}
 
-	echo "$name"
-	start=$EPOCHREALTIME
-	"$MF_TEST_PROGRAM" -c "$dir/modelfuse.ini" run >"$dir/stdout" 2>"$dir/stderr"
-	status=$?
-	end=$EPOCHREALTIME
-	seconds=$(python3 -c "import sys; print('%.2f' % (float(sys.argv[2]) - float(sys.argv[1])))" \
-		"$start" "$end")
+snapshot_check() {
+	python3 -c "$checker" "$1" "$dir/out/catalog.json" "$dir/stderr" "$seconds"
+}
 
-	if [ "$status" -ne 0 ]; then
-		echo "  FAIL: modelfuse run exited with status $status after $seconds s; its stderr:"
-		sed -e 's/^/    /' "$dir/stderr" | head -n 20
-		failed=$((failed + 1))
-		continue
-	fi
-	if [ ! -f "$dir/out/catalog.json" ]; then
-		echo "  FAIL: no catalog.json in $dir/out"
-		failed=$((failed + 1))
-		continue
-	fi
-	if python3 -c "$checker" "$file" "$dir/out/catalog.json" "$dir/stderr" "$seconds"; then
-		passed=$((passed + 1))
-	else
-		failed=$((failed + 1))
-	fi
-done
-
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+rd_each_snapshot

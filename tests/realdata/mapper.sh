@@ -7,47 +7,20 @@
 # many native ids each source has, how many aligned with another source and
 # how many stayed alone, and the most popular unaligned ids.
 #
-# Environment: REALDATA (the shared realdata folder), MF_TEST_PROGRAM (the
-# built modelfuse), MF_TEST_PLUGIN_DIR (the built plugins). A missing
-# REALDATA folder is a failure, never a skip: the check was asked for.
+# Environment and set-up: lib/common.sh.
 set -u
-
-fail_setup() {
-	echo "check-realdata: $*" >&2
-	echo "0 passed, 1 failed"
-	exit 1
-}
+. "$(dirname "$0")/lib/common.sh" || exit 1
 
 here=$(cd "$(dirname "$0")" && pwd) || fail_setup "cannot find the script's folder"
 labels=$here/../mapper-labels/pairs.tsv
 makers=$here/../../data/makers.json
 
-[ -n "${REALDATA:-}" ] ||
-	fail_setup "REALDATA is not set (make check-realdata REALDATA=DIR)"
-[ -d "$REALDATA" ] || fail_setup "REALDATA folder $REALDATA does not exist"
-[ -n "${MF_TEST_PROGRAM:-}" ] || fail_setup "MF_TEST_PROGRAM is not set"
-[ -x "$MF_TEST_PROGRAM" ] ||
-	fail_setup "program $MF_TEST_PROGRAM is missing or not executable"
-[ -n "${MF_TEST_PLUGIN_DIR:-}" ] || fail_setup "MF_TEST_PLUGIN_DIR is not set"
-[ -d "$MF_TEST_PLUGIN_DIR" ] ||
-	fail_setup "plugin folder $MF_TEST_PLUGIN_DIR does not exist"
+rd_check_env
 [ -f "$labels" ] || fail_setup "labeled pairs $labels are missing"
 [ -f "$makers" ] || fail_setup "maker table $makers is missing"
-command -v python3 >/dev/null 2>&1 ||
-	fail_setup "python3 is needed to score mapping.json and was not found"
-
-REALDATA=$(cd "$REALDATA" && pwd) || fail_setup "cannot enter $REALDATA"
-MF_TEST_PLUGIN_DIR=$(cd "$MF_TEST_PLUGIN_DIR" && pwd) ||
-	fail_setup "cannot enter $MF_TEST_PLUGIN_DIR"
-case $MF_TEST_PROGRAM in
-/*) ;;
-*) MF_TEST_PROGRAM=$PWD/$MF_TEST_PROGRAM ;;
-esac
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/mf-mapper.XXXXXX") ||
-	fail_setup "cannot create a temporary folder"
-trap 'rm -rf "$work"' EXIT
-unset MODELFUSE_CONFIG MODELFUSE_PLUGIN_DIR
+rd_need_python "score mapping.json"
+rd_absolute_paths
+rd_workdir mf-mapper
 # The maker table and nothing else: whatever reads the shipped overrides
 # finds none, on top of [mapper] overrides = none below.
 mkdir -p "$work/data"
@@ -71,15 +44,10 @@ groq|anyllm|openai-compatible|groq|$oc/groq-openai-v1-models.2025-01-14.json
 "
 
 ini=$work/modelfuse.ini
-{
-	echo "[core]"
-	echo "plugin_dir = $MF_TEST_PLUGIN_DIR"
-	echo "cache_dir = $work/cache"
-	echo "output_dir = $work/out"
-	echo
-	echo "[mapper]"
-	echo "overrides = none"
-} >"$ini"
+rd_write_ini "$work" <<EOF
+[mapper]
+overrides = none
+EOF
 enabled=""
 missing=""
 while IFS='|' read -r name plugin kind provider file; do
