@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,7 +33,8 @@ static const char usage_text[] =
 	"\n"
 	"commands:\n"
 	"  run [--offline] [--force-refresh] [--only NAME]... [--accept-shrink NAME]\n"
-	"      [--dry-run]        fetch every enabled source and write the outputs\n"
+	"      [--dry-run] [--stats]\n"
+	"                         fetch every enabled source and write the outputs\n"
 	"  plugins [-v]           list the plugins found, with ABI and plugin versions\n"
 	"  check-config           validate the config and that every enabled plugin loads\n"
 	"  explain [--json] [SOURCE:]ID\n"
@@ -61,6 +63,7 @@ static const char usage_text[] =
 	"  --only NAME            refresh only the named sources (repeat, or NAME,NAME)\n"
 	"  --accept-shrink NAME   accept a payload the shrink guard would refuse, once\n"
 	"  --dry-run              write neither cache nor outputs; print the summary\n"
+	"  --stats                print each phase's time and output count, and peak memory\n"
 	"\n"
 	"query options (the query commands read the last run's outputs):\n"
 	"  --json                 one JSON document instead of a table\n"
@@ -211,15 +214,78 @@ static void print_summary(const struct config *cfg, const struct source_result *
 }
 
 
-static int parse_run_args(int argc, char **argv, struct run_options *opts)
+/* `run --stats`: wall time and output count of each phase, and peak memory,
+ * so that a slow or large run can be read without a profiler. */
+#define STATS_MAX_PHASES 8
+
+struct run_stats {
+	bool enabled;
+	struct timespec last;
+	size_t n;
+	struct {
+		const char *phase;
+		double seconds;
+		size_t count;
+		const char *unit;
+	} rows[STATS_MAX_PHASES];
+};
+
+static double seconds_since(struct timespec *last)
 {
-	enum { OPT_OFFLINE = 1000, OPT_FORCE, OPT_ONLY, OPT_ACCEPT, OPT_DRY };
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	double s = (double)(now.tv_sec - last->tv_sec) + (double)(now.tv_nsec - last->tv_nsec) / 1e9;
+	*last = now;
+	return s;
+}
+
+static void stats_start(struct run_stats *st)
+{
+	clock_gettime(CLOCK_MONOTONIC, &st->last);
+}
+
+/* Close the phase that just ended. */
+static void stats_mark(struct run_stats *st, const char *phase, size_t count, const char *unit)
+{
+	double s = seconds_since(&st->last);
+	if (st->n == STATS_MAX_PHASES)
+		return;
+	st->rows[st->n].phase = phase;
+	st->rows[st->n].seconds = s;
+	st->rows[st->n].count = count;
+	st->rows[st->n].unit = unit;
+	st->n++;
+}
+
+static void stats_print(const struct run_stats *st)
+{
+	double total = 0;
+	fprintf(stderr, "%-16s %9s %10s\n", "PHASE", "SECONDS", "OUT");
+	for (size_t i = 0; i < st->n; i++) {
+		fprintf(stderr, "%-16s %9.3f %10zu %s\n", st->rows[i].phase, st->rows[i].seconds,
+			st->rows[i].count, st->rows[i].unit);
+		total += st->rows[i].seconds;
+	}
+	fprintf(stderr, "%-16s %9.3f\n", "total", total);
+	/* ru_maxrss is in KiB on Linux; RUSAGE_CHILDREN gives the largest
+	 * reaped child, i.e. the hungriest source process. */
+	struct rusage self, children;
+	getrusage(RUSAGE_SELF, &self);
+	getrusage(RUSAGE_CHILDREN, &children);
+	fprintf(stderr, "peak memory: main process %.1f MiB, largest source process %.1f MiB\n",
+		(double)self.ru_maxrss / 1024.0, (double)children.ru_maxrss / 1024.0);
+}
+
+static int parse_run_args(int argc, char **argv, struct run_options *opts, struct run_stats *st)
+{
+	enum { OPT_OFFLINE = 1000, OPT_FORCE, OPT_ONLY, OPT_ACCEPT, OPT_DRY, OPT_STATS };
 	static const struct option longopts[] = {
 		{"offline", no_argument, NULL, OPT_OFFLINE},
 		{"force-refresh", no_argument, NULL, OPT_FORCE},
 		{"only", required_argument, NULL, OPT_ONLY},
 		{"accept-shrink", required_argument, NULL, OPT_ACCEPT},
 		{"dry-run", no_argument, NULL, OPT_DRY},
+		{"stats", no_argument, NULL, OPT_STATS},
 		{NULL, 0, NULL, 0},
 	};
 	optind = 1;
@@ -240,6 +306,9 @@ static int parse_run_args(int argc, char **argv, struct run_options *opts)
 			break;
 		case OPT_DRY:
 			opts->dry_run = true;
+			break;
+		case OPT_STATS:
+			st->enabled = true;
 			break;
 		default:
 			return usage_error("%s: bad option for run", argv[0]);
@@ -273,7 +342,8 @@ static size_t total_records(const struct config *cfg, const struct source_result
 static int cmd_run(const struct cli *cli, int argc, char **argv)
 {
 	struct run_options opts = {0};
-	int rc = parse_run_args(argc, argv, &opts);
+	struct run_stats stats = {0};
+	int rc = parse_run_args(argc, argv, &opts, &stats);
 	if (rc != MF_EXIT_OK)
 		goto out_opts;
 	struct config *cfg = load_config(cli);
@@ -326,7 +396,9 @@ static int cmd_run(const struct cli *cli, int argc, char **argv)
 
 	fetch_global_init();
 	struct source_result *results = xcalloc(cfg->n_sources, sizeof *results);
+	stats_start(&stats);
 	runner_run(cfg, plugins, &opts, results);
+	stats_mark(&stats, "fetch+normalize", total_records(cfg, results), "records");
 
 	bool degraded = false;
 	for (size_t i = 0; i < cfg->n_sources; i++) {
@@ -350,7 +422,9 @@ static int cmd_run(const struct cli *cli, int argc, char **argv)
 		goto out_results;
 	}
 	mapper_map_with(tables, cfg, results, cfg->n_sources, &map);
+	stats_mark(&stats, "map", map.count, "records");
 	merge_build(cfg, results, cfg->n_sources, &map, &cat);
+	stats_mark(&stats, "merge", cat.n_models, "models");
 	/* Checks, tiers and scores before the changes: a nulled field is what
 	 * the catalog says. */
 	struct derive_input derive_in = {
@@ -362,7 +436,10 @@ static int cmd_run(const struct cli *cli, int argc, char **argv)
 		.now = time(NULL),
 	};
 	derive_run(&derive_in, &cat);
+	stats_mark(&stats, "derive", cat.n_models, "models");
 	changes_compute(cfg->output_dir, &cat, &changes);
+	stats_mark(&stats, "changes", changes.n_added + changes.n_removed + changes.n_changed,
+		   "changed models");
 
 	char generated_at[32];
 	utc_now_iso(generated_at, sizeof generated_at);
@@ -380,6 +457,10 @@ static int cmd_run(const struct cli *cli, int argc, char **argv)
 		rc = MF_EXIT_NO_OUTPUT;
 		goto out_catalog;
 	}
+	if (!opts.dry_run)
+		stats_mark(&stats, "write", cat.n_models, "models");
+	if (stats.enabled)
+		stats_print(&stats);
 	rc = degraded ? MF_EXIT_DEGRADED : MF_EXIT_OK;
 	if (degraded)
 		outcome = "a source is stale or failed (see status)";

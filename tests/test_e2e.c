@@ -354,6 +354,23 @@ static void test_deterministic_across_jobs(void)
 		free(first[f]);
 }
 
+static void test_run_stats(void)
+{
+	struct sandbox sb = sandbox_new();
+	sandbox_config(&sb, two_sources);
+	char *err = NULL;
+	CU_ASSERT_EQUAL(run_program(&sb, (const char *const[]){"run", "--stats", NULL}, NULL, &err),
+			0);
+	const char *phases[] = {"fetch+normalize", "map", "merge", "derive", "changes", "write",
+				"total", "peak memory: main process"};
+	for (size_t i = 0; i < sizeof phases / sizeof *phases; i++)
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, phases[i]));
+	/* The fixtures hold 4 + 4 records. */
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "8 records"));
+	free(err);
+	sandbox_free(&sb);
+}
+
 static void test_dry_run_writes_nothing(void)
 {
 	struct sandbox sb = sandbox_new();
@@ -445,6 +462,7 @@ static const struct tu_test tests[] = {
 	{"a held lock exits 4", test_lock_held_exits_4},
 	{"outputs identical for jobs=1 and jobs=4", test_deterministic_across_jobs},
 	{"dry run writes nothing", test_dry_run_writes_nothing},
+	{"run --stats prints phases and memory", test_run_stats},
 	{"command line usage", test_cli_usage},
 	{NULL, NULL},
 };
