@@ -36,11 +36,18 @@ static int emit(FILE *f, json_t *j, int depth, bool pretty)
 	json_decref(j);
 	if (!s)
 		return -1;
-	fprintf(f, "%*s", depth, "");
-	for (const char *p = s; *p; p++) {
-		fputc(*p, f);
-		if (*p == '\n')
-			fprintf(f, "%*s", depth, "");
+	/* Re-indent line by line for the nesting depth: whole lines go out
+	 * with one fwrite each (a byte-wise loop was the writer's hot spot). */
+	static const char spaces[] = "                                ";
+	size_t indent = (size_t)depth < sizeof spaces - 1 ? (size_t)depth : sizeof spaces - 1;
+	fwrite(spaces, 1, indent, f);
+	for (const char *p = s; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) + 1 : strlen(p);
+		fwrite(p, 1, len, f);
+		if (nl)
+			fwrite(spaces, 1, indent, f);
+		p += len;
 	}
 	free(s);
 	return ferror(f) ? -1 : 0;
