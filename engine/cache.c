@@ -17,10 +17,10 @@
 #include "util.h"
 
 #define MANIFEST "manifest.json"
-#define STREAM_HEADER_LEN 8
+#define STREAM_HEADER_LEN MF_STREAM_HEADER_LEN
 /* The same bound as the stream decoder's: a damaged length word must not
  * make the copier skip or read gigabytes. */
-#define MAX_FRAME (64u * 1024 * 1024)
+#define MAX_FRAME MF_STREAM_MAX_FRAME
 
 /* ------------------------------------------------------------- sha256 */
 

@@ -33,6 +33,11 @@ static const char *host_instance_name(struct mf_context *ctx)
 	return ctx->source ? ctx->source->name : ctx->plugin->name;
 }
 
+/* The attribute lets the compiler check the forwarding (clang's
+ * -Wformat-nonliteral), as plugin.h does for the callers. */
+static void host_log(struct mf_context *ctx, enum mf_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 static void host_log(struct mf_context *ctx, enum mf_log_level level, const char *fmt, ...)
 {
 	va_list ap;
@@ -98,6 +103,16 @@ static int host_emit(struct mf_context *ctx, struct mf_record *rec)
 {
 	if (!rec)
 		return MF_EINVAL;
+	/* Records come from normalize only: they are kept with the payload
+	 * they were made from. Emitted from init or fetch, there is nowhere
+	 * to put them. */
+	if (!ctx->sink) {
+		ctx->rejected++;
+		log_msg(MF_LOG_WARNING, host_instance_name(ctx),
+			"record '%.80s' emitted outside normalize: dropped", rec->native_id);
+		record_free(rec);
+		return MF_EINVAL;
+	}
 	/* A record without an id cannot be placed anywhere: drop and count it
 	 * (SPEC §7), naming the source and its position. */
 	if (!rec->native_id[0]) {
@@ -107,9 +122,15 @@ static int host_emit(struct mf_context *ctx, struct mf_record *rec)
 		record_free(rec);
 		return MF_EINVAL;
 	}
+	unsigned long position = ctx->emitted + ctx->rejected + 1;
 	int rc = ctx->sink(ctx->sink_arg, rec);
-	if (rc == MF_OK)
+	if (rc == MF_OK) {
 		ctx->emitted++;
+	} else if (rc == MF_EINVAL) {
+		ctx->rejected++;
+		log_msg(MF_LOG_WARNING, host_instance_name(ctx),
+			"record %lu is too large to pass on: dropped", position);
+	}
 	return rc;
 }
 

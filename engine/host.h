@@ -15,7 +15,7 @@ struct mf_context {
 	const struct source_config *source;
 	const struct mf_plugin *plugin;
 	const char *url; /* effective URL: source url, else plugin default */
-	record_sink_fn sink;
+	record_sink_fn sink; /* NULL: no records accepted now (outside normalize) */
 	void *sink_arg;
 	unsigned long emitted;  /* records accepted by the sink */
 	unsigned long rejected; /* records emitted without a usable id */

@@ -267,6 +267,46 @@ static lt_dlhandle ltdl_open(const char *path, const char *shown_path, struct er
 	return h;
 }
 
+/* A folder others may write to lets them swap or add a plugin (rename
+ * needs only write access to the folder), whatever the file's own mode. */
+static int check_folder(const char *path, const char *dir, struct errors *errs)
+{
+	struct stat st;
+	if (stat(dir, &st) != 0) {
+		errors_add(errs, "%s: cannot check its folder %s: %s", path, dir, strerror(errno));
+		return -1;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		errors_add(errs,
+			   "%s: refusing a plugin in the group- or world-writable folder %s "
+			   "(mode %04o): fix with chmod go-w",
+			   path, dir, (unsigned)(st.st_mode & 07777));
+		return -1;
+	}
+	return 0;
+}
+
+/* The folder the path names, and the folder of the file it resolves to
+ * (a symlinked plugin is only as safe as the folder of its target). */
+static int check_folders(const char *path, struct errors *errs)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = !slash ? xstrdup(".") : slash == path ? xstrdup("/")
+				 : xstrndup(path, (size_t)(slash - path));
+	int rc = check_folder(path, dir, errs);
+	free(dir);
+	char *real = rc == 0 ? realpath(path, NULL) : NULL;
+	if (real) {
+		char *rslash = strrchr(real, '/');
+		if (rslash && rslash != real) {
+			*rslash = '\0';
+			rc = check_folder(path, real, errs);
+		}
+		free(real);
+	}
+	return rc;
+}
+
 int loader_open(const char *path, struct loaded_plugin *out, struct errors *errs)
 {
 	memset(out, 0, sizeof *out);
@@ -289,6 +329,8 @@ int loader_open(const char *path, struct loaded_plugin *out, struct errors *errs
 			   path, (unsigned)(st.st_mode & 07777));
 		return -1;
 	}
+	if (check_folders(path, errs) != 0)
+		return -1;
 	if (!ltdl_ready(errs, path))
 		return -1;
 

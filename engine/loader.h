@@ -18,11 +18,13 @@ struct loaded_plugin {
 const char *loader_plugin_dir(const char *configured);
 
 /* Load one file. Refusals, each with its own message naming the file:
- * not a regular file; group- or world-writable; dlopen failure (with the real
- * dlerror, e.g. the unresolved symbol); no MF_PLUGIN_SYMBOL; descriptor
- * smaller than the 1.0 layout; another ABI major; a newer ABI minor (both
- * versions given); missing name/version; name not matching the file name;
- * missing fetch or normalize callback; malformed option declarations.
+ * not a regular file; group- or world-writable, or in a group- or
+ * world-writable folder (its own or its symlink target's); dlopen failure
+ * (with the real dlerror, e.g. the unresolved symbol); no MF_PLUGIN_SYMBOL;
+ * descriptor smaller than the 1.0 layout; another ABI major; a newer ABI
+ * minor (both versions given); missing name/version; name not matching the
+ * file name; missing fetch or normalize callback; malformed option
+ * declarations.
  * Returns 0, or -1 with one message added to errs. */
 int loader_open(const char *path, struct loaded_plugin *out, struct errors *errs);
 

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -31,6 +33,29 @@
 /* How long to wait between checks for a child that closed its pipe but has
  * not exited yet. */
 #define RUNNER_REAP_POLL_MS 10
+/* How often to look for a child that exited while something it started still
+ * holds its pipe open. */
+#define RUNNER_EXIT_POLL_MS 100
+/* Address space a source's child may take, in MiB; 0: half of physical
+ * memory, at least 2 GiB and at most 16 GiB. A plugin that allocates without
+ * bound then fails on its own instead of pushing the machine into the OOM
+ * killer. Compiled in until [core] has a key for it; the tests build with a
+ * small value. */
+#ifndef RUNNER_MEMORY_LIMIT_MB
+#define RUNNER_MEMORY_LIMIT_MB 0
+#endif
+
+/* Sanitizer runtimes reserve terabytes of address space and trace the
+ * process for leak checks: no address-space limit and no undumpable flag
+ * for them. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define RUNNER_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || \
+	__has_feature(memory_sanitizer)
+#define RUNNER_SANITIZED 1
+#endif
+#endif
 
 /* ------------------------------------------------------------- the child */
 
@@ -58,9 +83,12 @@ static const char *status_word(int rc)
  * host's emit has already dropped and counted records without an id. */
 static int child_sink_record(void *arg, struct mf_record *rec)
 {
-	int rc = stream_write_record(arg, rec);
+	struct stream_writer *w = arg;
+	int rc = stream_write_record(w, rec);
 	record_free(rec);
-	return rc == 0 ? MF_OK : MF_ERROR;
+	/* MF_EINVAL: this record alone was too large to frame (host_emit says
+	 * so); MF_ERROR: the stream itself failed. */
+	return rc == 0 ? MF_OK : w->error ? MF_ERROR : MF_EINVAL;
 }
 
 /* One source's run inside its child. */
@@ -213,6 +241,13 @@ _Noreturn static void exec_command(char **argv, int out_fd, const char *cwd, pid
 	(void)parent;
 #endif
 	signal(SIGPIPE, SIG_DFL);
+	/* The source's memory limit is for the plugin, not for this command
+	 * (a JVM or a Go program reserves far more address space than it uses). */
+	struct rlimit as;
+	if (getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != as.rlim_max) {
+		as.rlim_cur = as.rlim_max;
+		setrlimit(RLIMIT_AS, &as);
+	}
 	int null = open("/dev/null", O_RDONLY);
 	if (null >= 0 && null != 0) {
 		dup2(null, 0);
@@ -331,6 +366,28 @@ static void take_validators(struct source_run *sr, const struct fetched_page *pa
 	}
 }
 
+static bool has_scheme(const char *url, const char *scheme)
+{
+	size_t n = strlen(scheme);
+	return url && strncasecmp(url, scheme, n) == 0 && url[n] == ':';
+}
+
+/* What a page of a source may be, by the source's own URL: pages of a web
+ * source stay on the web (an upstream must not steer a plugin into local
+ * files), and pages of an https source stay on https. Returns NULL when
+ * the page is allowed, else why not. */
+static const char *page_scheme_refusal(const char *source_url, const char *page_url)
+{
+	bool web = has_scheme(page_url, "http") || has_scheme(page_url, "https");
+	if (has_scheme(source_url, "https"))
+		return has_scheme(page_url, "https") ? NULL
+		       : web			     ? "https source, http page"
+						     : "not an https URL";
+	if (has_scheme(source_url, "http"))
+		return web ? NULL : "not an http(s) URL";
+	return NULL;
+}
+
 /* Fetch every page the plugin plans into the build. The first request is
  * conditional when `conditional`; a 304 to it sets *not_modified. Returns
  * 0, or -1 with err filled. */
@@ -369,6 +426,14 @@ static int fetch_pages(struct source_run *sr, struct cache_build *b, bool condit
 		if (prc != MF_OK || !req.url) {
 			snprintf(err, errlen, "plugin could not plan page %u: %s", index + 1,
 				 prc != MF_OK ? status_word(prc) : "no URL given");
+			request_clear(&req);
+			break;
+		}
+		const char *refusal = page_scheme_refusal(sr->ctx.url, req.url);
+		if (refusal) {
+			char *shown = url_redacted(req.url);
+			snprintf(err, errlen, "page %u: %s refused: %s", index + 1, shown, refusal);
+			free(shown);
 			request_clear(&req);
 			break;
 		}
@@ -429,6 +494,7 @@ static int64_t normalize_pages(struct source_run *sr, struct cache_build *b, cha
 		return -1;
 	struct stream_writer w;
 	stream_writer_init(&w, fd);
+	sr->ctx.sink = child_sink_record;
 	sr->ctx.sink_arg = &w;
 	int64_t count = -1;
 	size_t i = 0;
@@ -458,6 +524,7 @@ static int64_t normalize_pages(struct source_run *sr, struct cache_build *b, cha
 		else
 			snprintf(err, errlen, "writing %s: %s", b->stream_path, strerror(w.error));
 	}
+	sr->ctx.sink = NULL;
 	sr->ctx.sink_arg = NULL;
 	stream_writer_free(&w);
 	if (close(fd) != 0 && count >= 0) {
@@ -547,6 +614,11 @@ static void refresh(struct source_run *sr)
 		if (keep && cache_renew(&sr->cache, now, sr->etag, sr->last_modified, err,
 					sizeof err) != 0)
 			log_msg(MF_LOG_WARNING, sr->src->name, "cannot renew the cache: %s", err);
+		/* What killed runs left (their tmp-PID folders) goes now, not
+		 * only when a new payload is committed: an upstream that never
+		 * changes would otherwise keep them forever. */
+		if (keep)
+			cache_cleanup(&sr->cache);
 		send_cached(sr, SOURCE_FRESH, NULL);
 		settle_refresh(sr, note, now);
 		goto out;
@@ -619,7 +691,8 @@ int runner_source_main(const struct config *cfg, const struct source_config *src
 		.out = &w,
 		.status = SOURCE_FAILED,
 	};
-	context_init(&sr.ctx, cfg, src, plugin, child_sink_record, NULL);
+	/* The sink is set while normalize runs, the only time records may come. */
+	context_init(&sr.ctx, cfg, src, plugin, NULL, NULL);
 
 	char why[512];
 	cache_open(&sr.cache, cfg->cache_dir, src->name, why, sizeof why);
@@ -635,7 +708,9 @@ int runner_source_main(const struct config *cfg, const struct source_config *src
 		snprintf(sr.message, sizeof sr.message, "%s",
 			 *sr.ctx.last_log ? sr.ctx.last_log : "disabled by the plugin");
 	} else if (rc != MF_OK) {
-		snprintf(why, sizeof why, "plugin init failed: %s", status_word(rc));
+		/* The plugin's own last word says why better than a status. */
+		snprintf(why, sizeof why, "plugin init failed: %s%s%s", status_word(rc),
+			 *sr.ctx.last_log ? ": " : "", sr.ctx.last_log);
 		fall_back(&sr, why);
 	} else {
 		serve(&sr);
@@ -666,6 +741,8 @@ struct child {
 	bool timed_out;
 	bool too_big;
 	bool stream_ok; /* a complete stream came: the child decided the status */
+	size_t checked;	/* bytes of buf whose frame headers were checked */
+	char broken[160]; /* why the bytes cannot be a record stream; "" while they can */
 };
 
 static double now_seconds(void)
@@ -694,10 +771,50 @@ static void close_inherited_fds(int keep)
 			close(fd);
 }
 
+#ifndef RUNNER_SANITIZED
+/* The child's address-space limit (RUNNER_MEMORY_LIMIT_MB). */
+static rlim_t child_memory_limit(void)
+{
+	if (RUNNER_MEMORY_LIMIT_MB > 0)
+		return (rlim_t)RUNNER_MEMORY_LIMIT_MB << 20;
+	long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGESIZE);
+	uint64_t half = pages > 0 && page_size > 0 ? (uint64_t)pages * (uint64_t)page_size / 2 : 0;
+	const uint64_t lo = (uint64_t)2 << 30, hi = (uint64_t)16 << 30;
+	return (rlim_t)(half < lo ? lo : half > hi ? hi : half);
+}
+#endif
+
+/* Limits of a source's process: bounded memory, and no core file, because
+ * the process may hold an API key that must never land on disk. */
+static void limit_child(void)
+{
+	struct rlimit none = {.rlim_cur = 0, .rlim_max = 0};
+	setrlimit(RLIMIT_CORE, &none);
+#ifndef RUNNER_SANITIZED
+#ifdef __linux__
+	/* Also keeps other processes of the user from reading its memory. */
+	prctl(PR_SET_DUMPABLE, 0);
+#endif
+	/* The soft limit only: it guards against a plugin's bug, not its
+	 * malice (native code can do anything), and a refresh_command it
+	 * runs gets the whole address space back (exec_command). */
+	struct rlimit as;
+	if (getrlimit(RLIMIT_AS, &as) == 0) {
+		rlim_t want = child_memory_limit();
+		bool lower = as.rlim_max != RLIM_INFINITY && as.rlim_max < want;
+		as.rlim_cur = lower ? as.rlim_max : want;
+		setrlimit(RLIMIT_AS, &as);
+	}
+#endif
+}
+
 _Noreturn static void child_main(const struct config *cfg, const struct source_config *src,
 				 const struct mf_plugin *plugin, const struct run_options *opts,
 				 int fd, pid_t parent)
 {
+	/* Its own process group, so that whatever a plugin starts goes with
+	 * it (runner_run kills the group). */
+	setpgid(0, 0);
 #ifdef __linux__
 	/* A child must not outlive an interrupted run, hanging plugin or not. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -711,6 +828,19 @@ _Noreturn static void child_main(const struct config *cfg, const struct source_c
 	 * kill the source. A write to a dead parent then fails with EPIPE and
 	 * the child exits non-zero. */
 	signal(SIGPIPE, SIG_IGN);
+	/* Out of the terminal's foreground group: a log line must not stop
+	 * it (stty tostop), and it has no business reading the terminal. */
+	signal(SIGTTOU, SIG_IGN);
+	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (null >= 0) {
+		dup2(null, STDIN_FILENO);
+		if (null != STDIN_FILENO)
+			close(null);
+	}
+	/* Plugins never print; one that does must not mix into the program's
+	 * stdout (machine-read output): its lines go to stderr with the logs. */
+	dup2(STDERR_FILENO, STDOUT_FILENO);
+	limit_child();
 	close_inherited_fds(fd);
 	int rc = runner_source_main(cfg, src, plugin, opts, fd);
 	/* _exit: the parent's atexit handlers and stdio buffers are not ours. */
@@ -764,6 +894,8 @@ static void settle_child(const struct config *cfg, struct child *c, struct sourc
 	r->seconds = now_seconds() - c->started;
 	if (c->timed_out) {
 		set_failed(r, xasprintf("killed after %g s time limit", limit));
+	} else if (*c->broken) {
+		set_failed(r, xasprintf("broken record stream: %s: killed", c->broken));
 	} else if (c->too_big) {
 		set_failed(r, xasprintf("record stream larger than %zu bytes: killed",
 					RUNNER_MAX_STREAM_BYTES));
@@ -802,6 +934,42 @@ static void settle_child(const struct config *cfg, struct child *c, struct sourc
 	}
 }
 
+static uint32_t get_le32(const char *p)
+{
+	const unsigned char *u = (const unsigned char *)p;
+	return (uint32_t)u[0] | (uint32_t)u[1] << 8 | (uint32_t)u[2] << 16 | (uint32_t)u[3] << 24;
+}
+
+/* Walk the frame headers that arrived since the last call: bytes that
+ * cannot be a record stream end the child at once, instead of piling up
+ * in the parent's memory until the size limit. */
+static void check_frames(struct child *c)
+{
+	const char *p = c->buf.data;
+	size_t len = c->buf.len;
+	if (c->checked == 0) {
+		size_t n = len < 4 ? len : 4;
+		if (memcmp(p, "MFRS", n) != 0) {
+			snprintf(c->broken, sizeof c->broken, "no MFRS header");
+			return;
+		}
+		if (len < MF_STREAM_HEADER_LEN)
+			return;
+		c->checked = MF_STREAM_HEADER_LEN;
+	}
+	while (c->checked + 5 <= len) {
+		char type = p[c->checked];
+		uint32_t flen = get_le32(p + c->checked + 1);
+		if ((type != 'R' && type != 'E') || flen > MF_STREAM_MAX_FRAME) {
+			snprintf(c->broken, sizeof c->broken,
+				 "bad frame (type 0x%02x, %u bytes) at byte %zu",
+				 (unsigned char)type, flen, c->checked);
+			return;
+		}
+		c->checked += 5 + (size_t)flen;
+	}
+}
+
 /* Read what a child has sent so far, without blocking. */
 static void drain_child(struct child *c)
 {
@@ -810,6 +978,9 @@ static void drain_child(struct child *c)
 		ssize_t n = read(c->fd, chunk, sizeof chunk);
 		if (n > 0) {
 			strbuf_append(&c->buf, chunk, (size_t)n);
+			check_frames(c);
+			if (*c->broken)
+				break;
 			if (c->buf.len > RUNNER_MAX_STREAM_BYTES) {
 				c->too_big = true;
 				break;
@@ -826,10 +997,20 @@ static void drain_child(struct child *c)
 	c->fd = -1;
 }
 
+/* Once the child has exited, whatever it started in its process group goes
+ * too: a helper left holding the pipe would otherwise keep the source open
+ * until its time limit, and outlive the run. The exited child stays a zombie
+ * until reaped, so its number cannot name a stranger's group yet. */
 static void reap(struct child *c, bool block)
 {
 	if (c->reaped)
 		return;
+	siginfo_t si = {0};
+	if (!block && waitid(P_PID, (id_t)c->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+	    si.si_pid == c->pid)
+		block = true;
+	if (block)
+		kill(-c->pid, SIGKILL);
 	for (;;) {
 		pid_t p = waitpid(c->pid, &c->wstatus, block ? 0 : WNOHANG);
 		if (p == c->pid) {
@@ -884,6 +1065,8 @@ static bool start_child(const struct config *cfg, const struct mf_plugin *plugin
 	}
 	if (pid == 0)
 		child_main(cfg, src, plugin, opts, p[1], parent);
+	/* Also here: the group must exist before anything kills it. */
+	setpgid(pid, pid);
 	close(p[1]);
 	fcntl(p[0], F_SETFL, fcntl(p[0], F_GETFL) | O_NONBLOCK);
 	fcntl(p[0], F_SETFD, FD_CLOEXEC);
@@ -909,6 +1092,9 @@ static int poll_timeout(const struct child *running, size_t n)
 		const struct child *c = &running[k];
 		if (c->fd < 0 && !c->reaped && (wait < 0 || wait > RUNNER_REAP_POLL_MS / 1e3))
 			wait = RUNNER_REAP_POLL_MS / 1e3;
+		/* A child may exit while a helper it started holds the pipe. */
+		if (!c->reaped && (wait < 0 || wait > RUNNER_EXIT_POLL_MS / 1e3))
+			wait = RUNNER_EXIT_POLL_MS / 1e3;
 		if (c->deadline > 0) {
 			double left = c->deadline > now ? c->deadline - now : 0;
 			if (wait < 0 || left < wait)
@@ -979,9 +1165,8 @@ int runner_run(const struct config *cfg, const struct loaded_plugin *plugins,
 		for (size_t k = 0; k < n_running;) {
 			struct child *c = &running[k];
 			const struct source_config *src = &cfg->sources[c->index];
-			if (c->fd < 0)
-				reap(c, false);
-			if (c->too_big) {
+			reap(c, false);
+			if (c->too_big || *c->broken) {
 				kill_child(c);
 			} else if (c->deadline > 0 && now >= c->deadline &&
 				   (c->fd >= 0 || !c->reaped)) {

@@ -2,6 +2,7 @@
 #include "stream.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,10 +11,8 @@
 /* Frame types. */
 #define FRAME_RECORD 'R'
 #define FRAME_END 'E'
-#define HEADER_LEN 8
-/* No single frame may claim more than this: a length word from a garbage
- * stream must not make the decoder trust gigabytes. */
-#define MAX_FRAME (64u * 1024 * 1024)
+#define HEADER_LEN MF_STREAM_HEADER_LEN
+#define MAX_FRAME MF_STREAM_MAX_FRAME
 
 const char *source_status_name(enum source_status st)
 {
@@ -159,7 +158,16 @@ int stream_writer_flush(struct stream_writer *w)
 
 int stream_write_record(struct stream_writer *w, const struct mf_record *rec)
 {
+	size_t before = w->buf.len;
 	stream_encode_record(&w->buf, rec);
+	/* A frame no decoder would accept would break the whole stream: the
+	 * record alone is refused (EFBIG), the stream goes on. */
+	if (w->buf.len - before - 5 > MAX_FRAME) {
+		w->buf.len = before;
+		w->buf.data[before] = '\0';
+		errno = EFBIG;
+		return -1;
+	}
 	w->records++;
 	/* Flush in chunks: the parent drains the pipe while we produce. */
 	if (w->buf.len >= 64 * 1024)
@@ -344,6 +352,7 @@ int stream_decode(const void *data, size_t len, struct record_array *out, struct
 		return -1;
 	}
 	size_t first = out->count;
+	bool had_items = out->items != NULL;
 	size_t off = HEADER_LEN;
 	bool ended = false;
 	while (off < len) {
@@ -411,6 +420,13 @@ int stream_decode(const void *data, size_t len, struct record_array *out, struct
 fail:
 	while (out->count > first)
 		record_free(out->items[--out->count]);
+	/* Nothing added means nothing to free either: an array this call
+	 * allocated goes too. */
+	if (!had_items) {
+		free(out->items);
+		out->items = NULL;
+		out->cap = 0;
+	}
 	stream_end_free(end);
 	return -1;
 }

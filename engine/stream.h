@@ -23,6 +23,10 @@
 #include "util.h"
 
 #define MF_STREAM_VERSION 1
+/* Bytes of the header, and the largest payload one frame may claim: a length
+ * word from a garbage stream must not make a reader trust gigabytes. */
+#define MF_STREAM_HEADER_LEN 8
+#define MF_STREAM_MAX_FRAME (64u * 1024 * 1024)
 
 /* Status of a source run (SPEC §9). Numbers are part of the stream format. */
 enum source_status {
@@ -42,6 +46,9 @@ struct stream_writer {
 	int error; /* errno of the first failed write, sticky */
 };
 void stream_writer_init(struct stream_writer *w, int fd); /* writes the header */
+/* Returns 0, or -1 when a write failed (w->error set) or when the record's
+ * frame would be larger than MF_STREAM_MAX_FRAME (errno EFBIG, w->error
+ * untouched: that record is left out, the stream stays whole). */
 int stream_write_record(struct stream_writer *w, const struct mf_record *rec);
 int stream_write_end(struct stream_writer *w, enum source_status status, const char *fetched_at,
 		     const char *message);

@@ -38,6 +38,9 @@ void anyllm_warn(struct anyllm_walk *w, const char *fmt, ...)
 
 const char *anyllm_type_name(const json_t *v)
 {
+	/* An absent member (json_object_get gives NULL) is named, not read. */
+	if (v == NULL)
+		return "missing";
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
 		return "an object";

@@ -86,6 +86,9 @@ static void litellm_skip(struct litellm_walk *w, const char *key, const char *wh
 
 static const char *litellm_type_name(const json_t *v)
 {
+	/* An absent member (json_object_get gives NULL) is named, not read. */
+	if (v == NULL)
+		return "missing";
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
 		return "an object";

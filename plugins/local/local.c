@@ -158,6 +158,9 @@ static void local_warn(struct local_walk *w, const char *fmt, ...)
 
 static const char *local_type_name(const json_t *v)
 {
+	/* An absent member (json_object_get gives NULL) is named, not read. */
+	if (v == NULL)
+		return "missing";
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
 		return "an object";

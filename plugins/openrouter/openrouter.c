@@ -85,6 +85,9 @@ static void openrouter_warn(struct openrouter_walk *w, const char *fmt, ...)
 
 static const char *openrouter_type_name(const json_t *v)
 {
+	/* An absent member (json_object_get gives NULL) is named, not read. */
+	if (v == NULL)
+		return "missing";
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
 		return "an object";

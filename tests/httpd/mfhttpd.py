@@ -20,6 +20,9 @@ repeating. A response may give:
                   still announces them all)
   content_length  announce this length whatever the body is
   reset           close the connection with a TCP reset instead of answering
+  raw             send this text as the whole response (status line, headers
+                  and all, nothing added), then close: broken HTTP
+  gzip            compress the body and send it with Content-Encoding: gzip
   not_modified    answer 304 when If-None-Match matches the ETag header or
                   If-Modified-Since matches Last-Modified
 Text in bodies and header values may name "{plain}", "{other}" and "{tls}":
@@ -31,6 +34,7 @@ seconds without a request, after --max-requests requests, or on SIGTERM.
 """
 
 import argparse
+import gzip
 import json
 import os
 import signal
@@ -144,9 +148,17 @@ class Handler(BaseHTTPRequestHandler):
                                        struct.pack("ii", 1, 0))
             self.close_connection = True
             return
+        if "raw" in resp:
+            self.wfile.write(fill(resp["raw"]).encode("utf-8", "surrogateescape"))
+            self.wfile.flush()
+            self.close_connection = True
+            return
         headers = {k: fill(str(v)) for k, v in resp.get("headers", {}).items()}
         status = int(resp.get("status", 200))
         body = response_body(resp)
+        if resp.get("gzip"):
+            body = gzip.compress(body, compresslevel=9)
+            headers["Content-Encoding"] = "gzip"
         if resp.get("not_modified"):
             inm = self.headers.get("If-None-Match")
             ims = self.headers.get("If-Modified-Since")
