@@ -149,6 +149,19 @@ static struct loaded_plugin *load_plugins(const struct config *cfg, struct error
 		const struct source_config *src = &cfg->sources[i];
 		if (!src->enabled)
 			continue;
+		/* A plugin that is not there at all is a mistake in the config
+		 * (a typo, or the plugin was never installed): name the section.
+		 * A file that is there but refused costs only its source. */
+		char *file = xasprintf("%s/%s.so", dir, src->plugin);
+		bool present = access(file, F_OK) == 0;
+		free(file);
+		if (!present) {
+			errors_add(config_errs,
+				   "%s:%d: [source %s]: no plugin '%s' in %s (check `plugin =`, "
+				   "[core] plugin_dir or MODELFUSE_PLUGIN_DIR)",
+				   cfg->path, src->line, src->name, src->plugin, dir);
+			continue;
+		}
 		if (loader_open_named(dir, src->plugin, &plugins[i], load_errs) != 0)
 			continue;
 		config_check_options(cfg, src, plugins[i].desc, config_errs);
@@ -350,6 +363,15 @@ static int cmd_run(const struct cli *cli, int argc, char **argv)
 	if (!cfg) {
 		rc = MF_EXIT_USAGE;
 		goto out_opts;
+	}
+	size_t enabled = 0;
+	for (size_t i = 0; i < cfg->n_sources; i++)
+		enabled += cfg->sources[i].enabled;
+	if (enabled == 0) {
+		log_error("%s: no source is enabled: nothing to run (add a [source NAME] section)",
+			  cfg->path);
+		rc = MF_EXIT_USAGE;
+		goto out_cfg;
 	}
 	rc = check_names(cfg, opts.only, opts.n_only, "--only");
 	if (rc == MF_EXIT_OK)

@@ -90,19 +90,16 @@ static bool name_char(char c)
 }
 
 /* Instance and provider names become folder names under cache_dir:
- * [A-Za-z0-9_.-]+, and never "." or "..". */
+ * [A-Za-z0-9_.-]+, never starting with a dot -- that rules out "." and
+ * ".." and keeps clear of the run's own files there (.lock, .last-run.json). */
 static bool valid_name(const char *s, size_t n)
 {
-	if (n == 0 || n > 128)
+	if (n == 0 || n > 128 || s[0] == '.')
 		return false;
-	bool only_dots = true;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++)
 		if (!name_char(s[i]))
 			return false;
-		if (s[i] != '.')
-			only_dots = false;
-	}
-	return !only_dots;
+	return true;
 }
 
 /* Plugin names as plugin.h defines them: [a-z0-9_-]+. */

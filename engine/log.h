@@ -21,7 +21,8 @@ enum mf_log_level log_get_level(void);
 bool log_stderr_is_journal(void);
 
 /* prefix may be NULL; it is printed as "prefix: " (the source instance). */
-void log_vmsg(enum mf_log_level level, const char *prefix, const char *fmt, va_list ap);
+void log_vmsg(enum mf_log_level level, const char *prefix, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
 void log_msg(enum mf_log_level level, const char *prefix, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

@@ -371,7 +371,8 @@ static void test_too_long_line(void)
 	char *text = malloc(n + 128);
 	int k = sprintf(text, "[source a]\nurl = https://example.org/");
 	memset(text + k, 'x', n);
-	strcpy(text + k + n, "\nttl_hours = 3\n[core]\njobs = 0\n");
+	static const char tail[] = "\nttl_hours = 3\n[core]\njobs = 0\n";
+	memcpy(text + k + n, tail, sizeof tail);
 	struct loaded l;
 	load(&l, text);
 	CU_ASSERT(has_error(&l, &l.errs, 2, "line too long", NULL));
