@@ -208,15 +208,86 @@ static int take_lock(const struct config *cfg, int *fd_out)
 	return MF_EXIT_OK;
 }
 
+/* The live display on a terminal: one line that shows the sources running
+ * now (records and bytes received so far), rewritten in place, and a
+ * permanent line for each source as it finishes. */
+struct progress_view {
+	const struct config *cfg;
+	size_t *bytes;
+	size_t *records;
+	bool *active;
+	size_t shown; /* characters of the live line on screen */
+};
+
+static void progress_redraw(struct progress_view *v)
+{
+	char line[512];
+	size_t len = 0;
+	for (size_t i = 0; i < v->cfg->n_sources && len < 200; i++) {
+		if (!v->active[i])
+			continue;
+		int n = snprintf(line + len, sizeof line - len, "%s%s %zu rec %.1f MB",
+				 len ? " | " : "", v->cfg->sources[i].name, v->records[i],
+				 (double)v->bytes[i] / 1e6);
+		if (n < 0 || (size_t)n >= sizeof line - len)
+			break;
+		len += (size_t)n;
+	}
+	fprintf(stderr, "\r%-*s\r%s", (int)v->shown, "", line);
+	v->shown = len;
+	fflush(stderr);
+}
+
+static void progress_event(void *arg, enum runner_event ev, size_t index, size_t bytes,
+			   size_t records, const struct source_result *r)
+{
+	struct progress_view *v = arg;
+	v->bytes[index] = bytes;
+	v->records[index] = records;
+	v->active[index] = ev != RUNNER_FINISHED;
+	if (ev == RUNNER_FINISHED) {
+		fprintf(stderr, "\r%-*s\r", (int)v->shown, "");
+		v->shown = 0;
+		fprintf(stderr, "%-20s %-9s %8zu records %7.2f s  %s\n", v->cfg->sources[index].name,
+			source_status_name(r->status), r->records.count, r->seconds,
+			r->message ? r->message : "");
+	}
+	progress_redraw(v);
+}
+
+/* Age of an ISO 8601 UTC time, for the closing table ("3h", "2d", "-"). */
+static void format_age(const char *iso, char *buf, size_t len)
+{
+	struct tm tm = {0};
+	const char *end = iso ? strptime(iso, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+	if (!end) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	double age = difftime(time(NULL), timegm(&tm));
+	if (age < 0)
+		age = 0;
+	if (age < 120)
+		snprintf(buf, len, "%.0fs", age);
+	else if (age < 7200)
+		snprintf(buf, len, "%.0fm", age / 60);
+	else if (age < 172800)
+		snprintf(buf, len, "%.0fh", age / 3600);
+	else
+		snprintf(buf, len, "%.0fd", age / 86400);
+}
+
 static void print_summary(const struct config *cfg, const struct source_result *results,
 			  const struct catalog *cat, const char *where)
 {
-	fprintf(stderr, "%-20s %-12s %-9s %8s %7s  %s\n", "SOURCE", "PLUGIN", "STATUS", "RECORDS",
-		"SECONDS", "MESSAGE");
+	fprintf(stderr, "%-20s %-12s %-9s %8s %5s %7s  %s\n", "SOURCE", "PLUGIN", "STATUS",
+		"RECORDS", "AGE", "SECONDS", "MESSAGE");
 	for (size_t i = 0; i < cfg->n_sources; i++) {
 		const struct source_result *r = &results[i];
-		fprintf(stderr, "%-20s %-12s %-9s %8zu %7.2f  %s\n", cfg->sources[i].name,
-			cfg->sources[i].plugin, source_status_name(r->status), r->records.count,
+		char age[16];
+		format_age(r->fetched_at, age, sizeof age);
+		fprintf(stderr, "%-20s %-12s %-9s %8zu %5s %7.2f  %s\n", cfg->sources[i].name,
+			cfg->sources[i].plugin, source_status_name(r->status), r->records.count, age,
 			r->seconds, r->message ? r->message : "");
 	}
 	if (cat)
@@ -418,8 +489,20 @@ static int cmd_run(const struct cli *cli, int argc, char **argv)
 
 	fetch_global_init();
 	struct source_result *results = xcalloc(cfg->n_sources, sizeof *results);
+	struct progress_view view = {
+		.cfg = cfg,
+		.bytes = xcalloc(cfg->n_sources, sizeof *view.bytes),
+		.records = xcalloc(cfg->n_sources, sizeof *view.records),
+		.active = xcalloc(cfg->n_sources, sizeof *view.active),
+	};
+	const struct runner_progress progress = {.fn = progress_event, .arg = &view};
+	if (isatty(STDERR_FILENO) && log_get_level() >= MF_LOG_WARNING)
+		opts.progress = &progress;
 	stats_start(&stats);
 	runner_run(cfg, plugins, &opts, results);
+	free(view.bytes);
+	free(view.records);
+	free(view.active);
 	stats_mark(&stats, "fetch+normalize", total_records(cfg, results), "records");
 
 	bool degraded = false;

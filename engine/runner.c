@@ -742,6 +742,7 @@ struct child {
 	bool too_big;
 	bool stream_ok; /* a complete stream came: the child decided the status */
 	size_t checked;	/* bytes of buf whose frame headers were checked */
+	size_t records;	/* record frames among them, for progress */
 	char broken[160]; /* why the bytes cannot be a record stream; "" while they can */
 };
 
@@ -967,6 +968,7 @@ static void check_frames(struct child *c)
 			return;
 		}
 		c->checked += 5 + (size_t)flen;
+		c->records += type == 'R';
 	}
 }
 
@@ -1107,6 +1109,13 @@ static int poll_timeout(const struct child *running, size_t n)
 	return ms > 60000 ? 60000 : (int)ms;
 }
 
+static void report(const struct run_options *opts, enum runner_event ev, const struct child *c,
+		   const struct source_result *r)
+{
+	if (opts && opts->progress)
+		opts->progress->fn(opts->progress->arg, ev, c->index, c->buf.len, c->records, r);
+}
+
 int runner_run(const struct config *cfg, const struct loaded_plugin *plugins,
 	       const struct run_options *opts, struct source_result *results)
 {
@@ -1140,8 +1149,10 @@ int runner_run(const struct config *cfg, const struct loaded_plugin *plugins,
 				set_failed(r, xstrdup("plugin not loaded"));
 				continue;
 			}
-			if (start_child(cfg, r->plugin, opts, i, &running[n_running], r))
+			if (start_child(cfg, r->plugin, opts, i, &running[n_running], r)) {
+				report(opts, RUNNER_STARTED, &running[n_running], NULL);
 				n_running++;
+			}
 		}
 		if (n_running == 0)
 			continue;
@@ -1157,9 +1168,14 @@ int runner_run(const struct config *cfg, const struct loaded_plugin *plugins,
 			break;
 		}
 		/* Read whatever is there; a readable or hung-up fd never blocks. */
-		for (size_t k = 0; k < n_running; k++)
-			if (running[k].fd >= 0)
-				drain_child(&running[k]);
+		for (size_t k = 0; k < n_running; k++) {
+			if (running[k].fd < 0)
+				continue;
+			size_t before = running[k].buf.len;
+			drain_child(&running[k]);
+			if (running[k].buf.len != before)
+				report(opts, RUNNER_RECEIVING, &running[k], NULL);
+		}
 
 		double now = now_seconds();
 		for (size_t k = 0; k < n_running;) {
@@ -1179,7 +1195,11 @@ int runner_run(const struct config *cfg, const struct loaded_plugin *plugins,
 				k++;
 				continue;
 			}
+			size_t bytes = c->buf.len, records = c->records;
 			settle_child(cfg, c, &results[c->index], src->time_limit);
+			if (opts && opts->progress)
+				opts->progress->fn(opts->progress->arg, RUNNER_FINISHED, c->index,
+						   bytes, records, &results[c->index]);
 			running[k] = running[--n_running];
 		}
 	}

@@ -11,6 +11,22 @@
 #include "record.h"
 #include "stream.h"
 
+/* Progress of a run for a live display, reported in the parent as children
+ * start, send records and finish. */
+enum runner_event {
+	RUNNER_STARTED,
+	RUNNER_RECEIVING,
+	RUNNER_FINISHED,
+};
+struct source_result;
+struct runner_progress {
+	/* bytes and records received from the source's process so far; r is
+	 * the settled result with RUNNER_FINISHED, else NULL. */
+	void (*fn)(void *arg, enum runner_event ev, size_t index, size_t bytes, size_t records,
+		   const struct source_result *r);
+	void *arg;
+};
+
 struct run_options {
 	bool offline;
 	bool force_refresh;
@@ -19,6 +35,7 @@ struct run_options {
 	size_t n_only;
 	char **accept_shrink;
 	size_t n_accept_shrink;
+	const struct runner_progress *progress; /* NULL: none */
 };
 
 struct source_result {

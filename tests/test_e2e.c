@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -290,6 +291,19 @@ static void test_lock_held_exits_4(void)
 	sandbox_free(&sb);
 }
 
+static char *xasprintf_test(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static char *xasprintf_test(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *s = NULL;
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	return s;
+}
+
 /* Remove the lines that may differ between runs (times). */
 static char *without_times(const char *s)
 {
@@ -368,6 +382,28 @@ static void test_run_stats(void)
 	/* The fixtures hold 4 + 4 records. */
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "8 records"));
 	free(err);
+	sandbox_free(&sb);
+}
+
+/* On a terminal a run shows each source as it finishes and a closing table
+ * with ages; script(1) gives the program a terminal. */
+static void test_progress_on_a_terminal(void)
+{
+	if (access("/usr/bin/script", X_OK) != 0)
+		return;
+	struct sandbox sb = sandbox_new();
+	sandbox_config(&sb, two_sources);
+	char *cmd = xasprintf_test("%s -c %s run", tu_env("MF_TEST_PROGRAM"), sb.config);
+	char *argv[] = {"/usr/bin/script", "-qec", cmd, "/dev/null", NULL};
+	char *out = NULL;
+	CU_ASSERT_EQUAL(tu_run(argv, NULL, &out, NULL), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "modelsdev            fresh"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "mirror               fresh"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, " records "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "AGE"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "catalog written to"));
+	free(out);
+	free(cmd);
 	sandbox_free(&sb);
 }
 
@@ -463,6 +499,7 @@ static const struct tu_test tests[] = {
 	{"outputs identical for jobs=1 and jobs=4", test_deterministic_across_jobs},
 	{"dry run writes nothing", test_dry_run_writes_nothing},
 	{"run --stats prints phases and memory", test_run_stats},
+	{"progress and closing table on a terminal", test_progress_on_a_terminal},
 	{"command line usage", test_cli_usage},
 	{NULL, NULL},
 };
