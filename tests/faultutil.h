@@ -9,31 +9,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* ------------------------------------------------------------- the loopback server */
-
-struct fu_httpd {
-	pid_t pid;
-	char *dir; /* script, log and the files bodies are read from */
-	char *script;
-	char *log;
-	int plain, other, tls; /* ports: http, a second http origin, https */
-};
-
-/* Start the server on a script (JSON text, see mfhttpd.py); its TLS CA is
- * fu_tls_ca() and lives as long as the test program. */
-void fu_httpd_start(struct fu_httpd *h, const char *script_json);
-/* Replace the script (the server's per-path counters start again). */
-void fu_httpd_script(struct fu_httpd *h, const char *script_json);
-void fu_httpd_stop(struct fu_httpd *h);
-/* The test CA's certificate file (valid after the first fu_httpd_start). */
-const char *fu_tls_ca(void);
-/* Requests logged so far matching listener and path (NULL: any; a path
- * matches up to its query) with header present (NULL: any header), with
- * that value when value is not NULL. */
-int fu_requests(const struct fu_httpd *h, const char *listener, const char *path,
-		const char *header, const char *value);
-/* The whole request log, caller frees. */
-char *fu_request_log(const struct fu_httpd *h);
+/* The loopback server: tests/httpd_client.h. */
+#include "httpd_client.h"
 
 /* ------------------------------------------------------------- the program */
 

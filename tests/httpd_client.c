@@ -68,7 +68,7 @@ void httpd_start(struct httpd *h, const char *json)
 		close(p[0]);
 		close(p[1]);
 		execlp("python3", "python3", server, "--script", h->script, "--log", h->log,
-		       "--tls-dir", tls_dir, "--idle", "120", (char *)NULL);
+		       "--tls-dir", tls_dir, "--idle", "300", (char *)NULL);
 		fprintf(stderr, "cannot run python3: %s\n", strerror(errno));
 		_exit(127);
 	}
@@ -165,4 +165,10 @@ char *httpd_request_path(const struct httpd *h, int n)
 	}
 	free(log);
 	return found;
+}
+
+char *httpd_request_log(const struct httpd *h)
+{
+	char *log = tu_read_file(h->log);
+	return log ? log : xstrdup("");
 }

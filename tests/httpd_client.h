@@ -32,6 +32,9 @@ const char *httpd_ca_file(void);
 int httpd_requests(const struct httpd *h, const char *listener, const char *path,
 		   const char *header, const char *value);
 
+/* The whole request log (one JSON line per request), caller frees. */
+char *httpd_request_log(const struct httpd *h);
+
 /* The path (with its query) of the n-th logged request (0-based); NULL when
  * there are fewer. Caller frees. */
 char *httpd_request_path(const struct httpd *h, int n);

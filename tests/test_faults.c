@@ -408,7 +408,7 @@ static char *transport_script(const struct transport_case *c, const char *good)
 	return script;
 }
 
-static void transport_case(struct fu_httpd *h, const struct sandbox *s, const char *good,
+static void transport_case(struct httpd *h, const struct sandbox *s, const char *good,
 			   const struct fu_tree *good_cache, json_int_t other_records,
 			   const struct transport_case *c)
 {
@@ -425,7 +425,7 @@ static void transport_case(struct fu_httpd *h, const struct sandbox *s, const ch
 			free(net);
 			free(saved);
 		}
-		fu_httpd_script(h, script); /* the responses start again */
+		httpd_script(h, script); /* the responses start again */
 		struct verdict v = expected(c->outcome, cached, c->reason);
 		bool fatal = strcmp(v.want_status, "fresh") != 0;
 		double t0 = now_seconds();
@@ -437,7 +437,7 @@ static void transport_case(struct fu_httpd *h, const struct sandbox *s, const ch
 		}
 		CU_ASSERT(ok);
 		if (fatal && !cached && !fu_quick()) {
-			fu_httpd_script(h, script);
+			httpd_script(h, script);
 			CU_ASSERT(judge_alone(s, label));
 		}
 	}
@@ -446,8 +446,8 @@ static void transport_case(struct fu_httpd *h, const struct sandbox *s, const ch
 
 static void test_transport_matrix(void)
 {
-	struct fu_httpd h;
-	fu_httpd_start(&h, "{}");
+	struct httpd h;
+	httpd_start(&h, "{}");
 	char *good = tu_srcpath("data/samples/openrouter-models.json");
 	char *net =
 	    xasprintf("[source net]\nplugin = openrouter\nurl = http://127.0.0.1:%d/t\n", h.plain);
@@ -456,7 +456,7 @@ static void test_transport_matrix(void)
 
 	/* A good run first: outputs to compare with, and the good cache. */
 	char *script = transport_script(&transport_cases[0], good);
-	fu_httpd_script(&h, script);
+	httpd_script(&h, script);
 	free(script);
 	static const char *const run[] = {"run", NULL};
 	char *err = NULL;
@@ -496,7 +496,7 @@ static void test_transport_matrix(void)
 	free(net);
 	free(good);
 	sandbox_free(&s);
-	fu_httpd_stop(&h);
+	httpd_stop(&h);
 }
 
 /* ------------------------------------------------------------- admin faults */
@@ -1003,7 +1003,7 @@ static char *damaged(const struct shape_plugin *p, enum shape sh)
 	return text;
 }
 
-static void shape_plugin_matrix(struct fu_httpd *h, const struct shape_plugin *p)
+static void shape_plugin_matrix(struct httpd *h, const struct shape_plugin *p)
 {
 	char *net = xasprintf("[source net]\nplugin = %s\nurl = http://127.0.0.1:%d/s\n%s",
 			      p->plugin, h->plain, p->options ? p->options : "");
@@ -1014,7 +1014,7 @@ static void shape_plugin_matrix(struct fu_httpd *h, const struct shape_plugin *p
 
 	/* A good run: the outputs and the good cache. */
 	char *script = xasprintf("{\"/s\": {\"body_file\": \"%s\"}}", good);
-	fu_httpd_script(h, script);
+	httpd_script(h, script);
 	free(script);
 	static const char *const run[] = {"run", NULL};
 	static const char *const env[] = {KEY_ENV, NULL};
@@ -1045,7 +1045,7 @@ static void shape_plugin_matrix(struct fu_httpd *h, const struct shape_plugin *p
 		char *file = xasprintf("%s/payload", s.dir);
 		free(tu_write_file(s.dir, "payload", body));
 		script = xasprintf("{\"/s\": {\"body_file\": \"%s\"}}", file);
-		fu_httpd_script(h, script);
+		httpd_script(h, script);
 		for (int cached = 0; cached <= 1; cached++) {
 			char label[160];
 			snprintf(label, sizeof label, "%s: %s, %s", p->plugin, shapes[i].name,
@@ -1073,15 +1073,15 @@ static void shape_plugin_matrix(struct fu_httpd *h, const struct shape_plugin *p
 
 static void test_shape_matrix(void)
 {
-	struct fu_httpd h;
-	fu_httpd_start(&h, "{}");
+	struct httpd h;
+	httpd_start(&h, "{}");
 	unsigned before = n_cases, passed_before = n_passed;
 	for (size_t i = 0; i < sizeof shape_plugins / sizeof shape_plugins[0]; i++)
 		shape_plugin_matrix(&h, &shape_plugins[i]);
 	printf("\nshape matrix: %zu plugins x %zu faults x 2 caches: %u runs judged, %u passed\n",
 	       sizeof shape_plugins / sizeof shape_plugins[0], sizeof shapes / sizeof shapes[0],
 	       n_cases - before, n_passed - passed_before);
-	fu_httpd_stop(&h);
+	httpd_stop(&h);
 }
 
 #endif /* MF_FAULTS_SHAPE */

@@ -61,12 +61,12 @@ static char *core_ini(const char *extra)
 
 static void test_tls_always_verified(void)
 {
-	struct fu_httpd h;
+	struct httpd h;
 	char *good = tu_srcpath("data/samples/openrouter-models.json");
 	char *script = xasprintf("{\"/m\": {\"body_file\": \"%s\"}, \"/down\": {\"status\": 302, "
 				 "\"headers\": {\"Location\": \"http://127.0.0.1:{plain}/m\"}}}",
 				 good);
-	fu_httpd_start(&h, script);
+	httpd_start(&h, script);
 	static const char *const run[] = {"run", NULL};
 	char *dir = fu_sandbox();
 
@@ -105,7 +105,7 @@ static void test_tls_always_verified(void)
 	}
 
 	/* Trusted through ca_file: fetched; a redirect down to http refused. */
-	char *extra = xasprintf("ca_file = %s\n", fu_tls_ca());
+	char *extra = xasprintf("ca_file = %s\n", httpd_ca_file());
 	free(core);
 	core = core_ini(extra);
 	ini = xasprintf("%s[source tls]\nplugin = openrouter\nurl = https://127.0.0.1:%d/m\n"
@@ -118,7 +118,7 @@ static void test_tls_always_verified(void)
 	CU_ASSERT_STRING_EQUAL(jstr(tls, "status"), "fresh");
 	CU_ASSERT_STRING_EQUAL(jstr(down, "status"), "failed");
 	CU_ASSERT(fu_has(jstr(down, "message"), "https to http"));
-	CU_ASSERT_EQUAL(fu_requests(&h, "plain", "/m", NULL, NULL), 0);
+	CU_ASSERT_EQUAL(httpd_requests(&h, "plain", "/m", NULL, NULL), 0);
 	json_decref(tls);
 	json_decref(down);
 	free(cfg);
@@ -129,7 +129,7 @@ static void test_tls_always_verified(void)
 	free(good);
 	tu_rm_rf(dir);
 	free(dir);
-	fu_httpd_stop(&h);
+	httpd_stop(&h);
 }
 
 /* ------------------------------------------------------------- schemes */
@@ -165,7 +165,7 @@ static void test_only_web_and_file(void)
  * service and by the runner, whatever the plugin plans. */
 static void test_no_way_to_local_files(void)
 {
-	struct fu_httpd h;
+	struct httpd h;
 	char *secret_dir = fu_sandbox();
 	char *secret = tu_write_file(secret_dir, "secret.json", "{\"data\": []}");
 	char *script = xasprintf(
@@ -175,7 +175,7 @@ static void test_no_way_to_local_files(void)
 	    " \"/s1\": {\"body\": \"offer: openai first\\nnext: http://127.0.0.1:{plain}/p2\\n\"},"
 	    " \"/p2\": {\"body\": \"offer: openai second\\n\"}}",
 	    secret, secret);
-	fu_httpd_start(&h, script);
+	httpd_start(&h, script);
 	static const char *const run[] = {"run", NULL};
 	char *dir = fu_sandbox();
 	char *core = core_ini(NULL);
@@ -199,7 +199,7 @@ static void test_no_way_to_local_files(void)
 			"ca_file = %s\n"
 			"[source p]\nplugin = rx_pager\nurl = http://127.0.0.1:%d/p1\n"
 			"[source s]\nplugin = rx_pager\nurl = https://127.0.0.1:%d/s1\n",
-			fu_tls_ca(), h.plain, h.tls);
+			httpd_ca_file(), h.plain, h.tls);
 	free(tu_write_file(dir, "pager.ini", ini));
 	char *path = xasprintf("%s/pager.ini", dir);
 	struct errors errs = {0};
@@ -216,7 +216,7 @@ static void test_no_way_to_local_files(void)
 	CU_ASSERT(fu_has(results[0].message, "refused: not an http(s) URL"));
 	CU_ASSERT_EQUAL(results[1].status, SOURCE_FAILED);
 	CU_ASSERT(fu_has(results[1].message, "refused: https source, http page"));
-	CU_ASSERT_EQUAL(fu_requests(&h, "plain", "/p2", NULL, NULL), 0);
+	CU_ASSERT_EQUAL(httpd_requests(&h, "plain", "/p2", NULL, NULL), 0);
 	for (size_t i = 0; i < 2; i++) {
 		source_result_free(&results[i]);
 		loader_close(&plugins[i]);
@@ -233,15 +233,15 @@ static void test_no_way_to_local_files(void)
 	free(secret_dir);
 	tu_rm_rf(dir);
 	free(dir);
-	fu_httpd_stop(&h);
+	httpd_stop(&h);
 }
 
 /* ------------------------------------------------------------- the canary key */
 
 /* No request to the listener may carry the canary in any header. */
-static int canary_requests(const struct fu_httpd *h, const char *listener)
+static int canary_requests(const struct httpd *h, const char *listener)
 {
-	char *log = fu_request_log(h);
+	char *log = httpd_request_log(h);
 	int n = 0;
 	for (char *line = log, *next; line && *line; line = next) {
 		next = strchr(line, '\n');
@@ -279,7 +279,7 @@ static void assert_canary_nowhere(const char *dir, const char *out, const char *
 
 static void test_canary_key(void)
 {
-	struct fu_httpd h;
+	struct httpd h;
 	char *hf1 = tu_srcpath("tests/fixtures/huggingface/models-minified.json");
 	char *openai = tu_srcpath("data/samples/openai-v1-models.json");
 	char *anthropic = tu_srcpath("tests/fixtures/anyllm/anthropic-page1.json");
@@ -306,7 +306,7 @@ static void test_canary_key(void)
 	    " \"plain /denied\": {\"status\": 401, \"body\": \"bad key\"},"
 	    " \"plain /busy\": {\"status\": 503}}",
 	    hf1, hf1, openai, anthropic, anthropic_last, aa);
-	fu_httpd_start(&h, script);
+	httpd_start(&h, script);
 	char *dir = fu_sandbox();
 	char *core = core_ini(NULL);
 	char *ini = xasprintf(
@@ -332,7 +332,7 @@ static void test_canary_key(void)
 	static const char *const runs[][5] = {{"run", NULL},
 					      {"-v", "-v", "run", "--force-refresh", NULL}};
 	for (size_t r = 0; r < 2; r++) {
-		fu_httpd_script(&h, script); /* the paged answers start again */
+		httpd_script(&h, script); /* the paged answers start again */
 		char *out = NULL, *err = NULL;
 		CU_ASSERT_EQUAL(fu_program(cfg, runs[r], env, &out, &err), 1);
 		assert_canary_nowhere(dir, out, err);
@@ -360,22 +360,22 @@ static void test_canary_key(void)
 
 	/* The key went to the configured origin (every kind of header, every
 	 * page)... */
-	CU_ASSERT(fu_requests(&h, "other", "/anthropic/v1/models", NULL, NULL) >= 2);
-	CU_ASSERT(fu_requests(&h, "plain", "/api/models", "authorization", "Bearer " CANARY) >= 1);
-	CU_ASSERT(fu_requests(&h, "plain", "/api/models3", "authorization", "Bearer " CANARY) >= 1);
-	CU_ASSERT(fu_requests(&h, "plain", "/v1/models", "authorization", "Bearer " CANARY) >= 1);
-	CU_ASSERT(fu_requests(&h, "plain", "/anthropic/v1/models", "x-api-key", CANARY) >= 1);
-	CU_ASSERT(fu_requests(&h, "plain", "/aa", "x-api-key", CANARY) >= 1);
-	CU_ASSERT(fu_requests(&h, "plain", "/denied", "x-goog-api-key", CANARY) >= 1);
+	CU_ASSERT(httpd_requests(&h, "other", "/anthropic/v1/models", NULL, NULL) >= 2);
+	CU_ASSERT(httpd_requests(&h, "plain", "/api/models", "authorization", "Bearer " CANARY) >= 1);
+	CU_ASSERT(httpd_requests(&h, "plain", "/api/models3", "authorization", "Bearer " CANARY) >= 1);
+	CU_ASSERT(httpd_requests(&h, "plain", "/v1/models", "authorization", "Bearer " CANARY) >= 1);
+	CU_ASSERT(httpd_requests(&h, "plain", "/anthropic/v1/models", "x-api-key", CANARY) >= 1);
+	CU_ASSERT(httpd_requests(&h, "plain", "/aa", "x-api-key", CANARY) >= 1);
+	CU_ASSERT(httpd_requests(&h, "plain", "/denied", "x-goog-api-key", CANARY) >= 1);
 	/* ...and never anywhere else, nor in any URL. */
-	CU_ASSERT(fu_requests(&h, "other", "/api/models", NULL, NULL) >= 1);
-	CU_ASSERT(fu_requests(&h, "other", "/v1/models", NULL, NULL) >= 1);
-	CU_ASSERT(fu_requests(&h, "other", "/anthropic/v1/models", NULL, NULL) >= 1);
-	CU_ASSERT(fu_requests(&h, "other", "/aa", NULL, NULL) >= 1);
+	CU_ASSERT(httpd_requests(&h, "other", "/api/models", NULL, NULL) >= 1);
+	CU_ASSERT(httpd_requests(&h, "other", "/v1/models", NULL, NULL) >= 1);
+	CU_ASSERT(httpd_requests(&h, "other", "/anthropic/v1/models", NULL, NULL) >= 1);
+	CU_ASSERT(httpd_requests(&h, "other", "/aa", NULL, NULL) >= 1);
 	CU_ASSERT_EQUAL(canary_requests(&h, "other"), 0);
-	CU_ASSERT_EQUAL(fu_requests(&h, "other", NULL, "authorization", NULL), 0);
-	CU_ASSERT_EQUAL(fu_requests(&h, "other", NULL, "x-api-key", NULL), 0);
-	char *log = fu_request_log(&h);
+	CU_ASSERT_EQUAL(httpd_requests(&h, "other", NULL, "authorization", NULL), 0);
+	CU_ASSERT_EQUAL(httpd_requests(&h, "other", NULL, "x-api-key", NULL), 0);
+	char *log = httpd_request_log(&h);
 	for (char *line = log, *next; line && *line; line = next) {
 		next = strchr(line, '\n');
 		if (next)
@@ -398,7 +398,7 @@ static void test_canary_key(void)
 	free(aa);
 	tu_rm_rf(dir);
 	free(dir);
-	fu_httpd_stop(&h);
+	httpd_stop(&h);
 }
 
 /* A literal api_key: only from a file of mode 0600 owned by the user, and
