@@ -718,19 +718,20 @@ static void add_source_values(struct derive_flag *f, const struct checker *ck,
 		if (o && !contrib_is_offering(c, o))
 			continue;
 		const struct mf_record *r = c->e->rec;
-		if (!r->fields[field].set)
+		const struct field_value *fv = record_field(r, field);
+		if (!fv)
 			continue;
 		struct derive_value *v = add_value(f, c, label);
 		switch (field_info(field)->type) {
 		case MF_TYPE_STRING:
 			v->is_string = true;
-			v->string = xstrdup(r->fields[field].u.s);
+			v->string = xstrdup(fv->u.s);
 			break;
 		case MF_TYPE_INT:
-			v->number = (double)r->fields[field].u.i;
+			v->number = (double)fv->u.i;
 			break;
 		case MF_TYPE_REAL:
-			v->number = r->fields[field].u.r;
+			v->number = fv->u.r;
 			break;
 		default:
 			v->is_string = true;
@@ -1202,7 +1203,7 @@ static const struct source_config *score_source(const struct group *g, const cha
 		const struct mf_record *r = g->items[i].e->rec;
 		const struct strlist *pins = record_get_list(r, MF_FIELD_PINNED);
 		for (size_t k = 0; pins && k < pins->count; k++)
-			if (strcmp(pins->items[k], "scores") == 0 && r->fields[MF_FIELD_SCORES].set)
+			if (strcmp(pins->items[k], "scores") == 0 && record_has(r, MF_FIELD_SCORES))
 				return g->items[i].src;
 	}
 	double ignored;

@@ -139,14 +139,14 @@ static void merge_union(struct mf_record *dst, const char **prov, const struct c
 			if (names_field(rec, MF_FIELD_REPLACE, f))
 				record_unset(dst, f);
 			/* An explicitly empty list still counts as known. */
-			dst->fields[f].set = true;
+			record_mark_known(dst, f);
 			for (size_t k = 0; k < l->count; k++)
 				record_list_add(dst, f, l->items[k]);
 		}
 		end = start;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (items[i].e->rec->fields[f].set) {
+		if (record_has(items[i].e->rec, f)) {
 			prov[f] = items[i].src->name;
 			break;
 		}
@@ -164,7 +164,7 @@ static void merge_map(struct mf_record *dst, const char **prov, const struct con
 			continue;
 		if (!prov[f])
 			prov[f] = items[i].src->name;
-		dst->fields[f].set = true;
+		record_mark_known(dst, f);
 		for (size_t k = 0; k < m->count; k++) {
 			double ignored;
 			if (!nummap_get(record_get_map(dst, f), m->items[k].key, &ignored))
@@ -187,7 +187,7 @@ static void merge_fields(struct mf_record *dst, const char **prov, const struct 
 		/* A pinned value beats every precedence. */
 		size_t pinned = n;
 		for (size_t i = 0; i < n && pinned == n; i++)
-			if (items[i].e->rec->fields[f].set &&
+			if (record_has(items[i].e->rec, f) &&
 			    names_field(items[i].e->rec, MF_FIELD_PINNED, f))
 				pinned = i;
 		if (pinned < n) {
@@ -204,30 +204,13 @@ static void merge_fields(struct mf_record *dst, const char **prov, const struct 
 			continue;
 		}
 		for (size_t i = 0; i < n; i++) {
-			if (items[i].e->rec->fields[f].set) {
+			if (record_has(items[i].e->rec, f)) {
 				record_copy_field(dst, items[i].e->rec, f);
 				prov[f] = items[i].src->name;
 				break;
 			}
 		}
 	}
-}
-
-/* Take value out of the list field f of rec (exact bytes). */
-static void list_remove(struct mf_record *rec, enum mf_field f, const char *value)
-{
-	const struct field_info *info = field_info(f);
-	if (!info || info->type != MF_TYPE_LIST || !rec->fields[f].set)
-		return;
-	struct strlist *l = &rec->fields[f].u.list;
-	size_t kept = 0;
-	for (size_t i = 0; i < l->count; i++) {
-		if (strcmp(l->items[i], value) == 0)
-			free(l->items[i]);
-		else
-			l->items[kept++] = l->items[i];
-	}
-	l->count = kept;
 }
 
 /* Apply every "field:value" of the REMOVE lists of items to rec. */
@@ -243,7 +226,7 @@ static void apply_removes(struct mf_record *rec, const struct contrib *items, si
 			enum mf_field f = merge_field_by_name(name);
 			free(name);
 			if (f)
-				list_remove(rec, f, colon + 1);
+				record_list_remove(rec, f, colon + 1);
 		}
 	}
 }

@@ -430,3 +430,36 @@ void record_array_free(struct record_array *a)
 	a->items = NULL;
 	a->count = a->cap = 0;
 }
+
+const struct field_value *record_field(const struct mf_record *rec, enum mf_field field)
+{
+	if (!field_valid((int)field) || !rec->fields[field].set)
+		return NULL;
+	return &rec->fields[field];
+}
+
+bool record_has(const struct mf_record *rec, enum mf_field field)
+{
+	return record_field(rec, field) != NULL;
+}
+
+void record_mark_known(struct mf_record *rec, enum mf_field field)
+{
+	if (field_is(field, MF_TYPE_LIST) || field_is(field, MF_TYPE_MAP))
+		rec->fields[field].set = true;
+}
+
+void record_list_remove(struct mf_record *rec, enum mf_field field, const char *value)
+{
+	if (!field_is(field, MF_TYPE_LIST) || !rec->fields[field].set)
+		return;
+	struct strlist *l = &rec->fields[field].u.list;
+	size_t kept = 0;
+	for (size_t i = 0; i < l->count; i++) {
+		if (strcmp(l->items[i], value) == 0)
+			free(l->items[i]);
+		else
+			l->items[kept++] = l->items[i];
+	}
+	l->count = kept;
+}

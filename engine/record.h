@@ -81,6 +81,16 @@ const struct strlist *record_get_list(const struct mf_record *rec, enum mf_field
 const struct nummap *record_get_map(const struct mf_record *rec, enum mf_field field);
 bool nummap_get(const struct nummap *m, const char *key, double *out);
 
+/* The value of field f, or NULL when unset. The only way code outside
+ * record.c reads a field's storage, so the record layout stays private. */
+const struct field_value *record_field(const struct mf_record *rec, enum mf_field field);
+bool record_has(const struct mf_record *rec, enum mf_field field);
+/* Mark a list or map field as known even while empty (an explicitly empty
+ * list is information: "no tags", not "tags unknown"). */
+void record_mark_known(struct mf_record *rec, enum mf_field field);
+/* Remove every item equal to value (exact bytes) from list field f. */
+void record_list_remove(struct mf_record *rec, enum mf_field field, const char *value);
+
 /* Copy one field's value from src into dst (replacing it). */
 void record_copy_field(struct mf_record *dst, const struct mf_record *src, enum mf_field field);
 

@@ -89,12 +89,12 @@ void stream_encode_record(struct strbuf *buf, const struct mf_record *rec)
 	put_str(buf, rec->native_id);
 	uint16_t nfields = 0;
 	for (int f = 1; f < MF_FIELD_COUNT; f++)
-		if (rec->fields[f].set)
+		if (record_has(rec, (enum mf_field)f))
 			nfields++;
 	put_u16(buf, nfields);
 	for (int f = 1; f < MF_FIELD_COUNT; f++) {
-		const struct field_value *v = &rec->fields[f];
-		if (!v->set)
+		const struct field_value *v = record_field(rec, (enum mf_field)f);
+		if (!v)
 			continue;
 		enum mf_field_type type = field_info((enum mf_field)f)->type;
 		put_u16(buf, (uint16_t)f);
@@ -306,7 +306,7 @@ static struct mf_record *decode_record(struct cursor *c)
 			break;
 		case MF_TYPE_LIST: {
 			uint32_t n = get_u32(c);
-			rec->fields[field].set = true;
+			record_mark_known(rec, field);
 			for (uint32_t k = 0; k < n && !c->bad; k++) {
 				char *s = get_str(c);
 				if (s)
@@ -317,7 +317,7 @@ static struct mf_record *decode_record(struct cursor *c)
 		}
 		case MF_TYPE_MAP: {
 			uint32_t n = get_u32(c);
-			rec->fields[field].set = true;
+			record_mark_known(rec, field);
 			for (uint32_t k = 0; k < n && !c->bad; k++) {
 				char *key = get_str(c);
 				double v = get_f64(c);

@@ -97,8 +97,8 @@ static json_t *jtokens(const struct mf_record *r, enum mf_field f)
 static json_t *jfield(const struct mf_record *r, enum mf_field f)
 {
 	const struct field_info *info = field_info(f);
-	const struct field_value *v = &r->fields[f];
-	if (!info || !v->set)
+	const struct field_value *v = record_field(r, f);
+	if (!info || !v)
 		return json_null();
 	switch (info->type) {
 	case MF_TYPE_STRING:
@@ -178,7 +178,7 @@ static void add_remaining(json_t *o, const struct mf_record *r, const bool *skip
 	for (int fi = 1; fi < MF_FIELD_COUNT; fi++) {
 		enum mf_field f = (enum mf_field)fi;
 		const struct field_info *info = field_info(f);
-		if (!info || skip[f] || !r->fields[f].set || merge_field_is_control(f))
+		if (!info || skip[f] || !record_has(r, f) || merge_field_is_control(f))
 			continue;
 		json_object_set_new(o, info->name, jfield(r, f));
 	}

@@ -1020,8 +1020,8 @@ static void test_check_limits(void)
 	CU_ASSERT_STRING_EQUAL(f->values[0].provider, "p");
 
 	o = offering_of(&x, "acme/m1", "q");
-	CU_ASSERT_FALSE(o->merged->fields[MF_FIELD_MAX_OUTPUT_TOKENS].set);
-	CU_ASSERT_FALSE(o->merged->fields[MF_FIELD_MAX_INPUT_TOKENS].set);
+	CU_ASSERT_FALSE(record_has(o->merged, MF_FIELD_MAX_OUTPUT_TOKENS));
+	CU_ASSERT_FALSE(record_has(o->merged, MF_FIELD_MAX_INPUT_TOKENS));
 	f = flag_of(&x, "acme/m1", DERIVE_CHECK_OUTPUT_OVER_CONTEXT, "max_output_tokens", "q");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	CU_ASSERT_STRING_EQUAL(f->action, DERIVE_ACTION_NULLED);
@@ -1038,7 +1038,7 @@ static void test_check_limits(void)
 	CU_ASSERT_STRING_EQUAL(f->action, DERIVE_ACTION_REPLACED);
 	CU_ASSERT_EQUAL(f->n_values, 2);
 	o = offering_of(&x, "acme/m2", "q");
-	CU_ASSERT_FALSE(o->merged->fields[MF_FIELD_CONTEXT_TOKENS].set);
+	CU_ASSERT_FALSE(record_has(o->merged, MF_FIELD_CONTEXT_TOKENS));
 	f = flag_of(&x, "acme/m2", DERIVE_CHECK_NOT_POSITIVE, "context_tokens", "q");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	CU_ASSERT_STRING_EQUAL(f->action, DERIVE_ACTION_NULLED);
