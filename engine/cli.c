@@ -22,6 +22,7 @@
 #include "mapper.h"
 #include "merge.h"
 #include "query.h"
+#include "reuse.h"
 #include "runner.h"
 #include "util.h"
 #include "writer.h"
@@ -278,7 +279,7 @@ static void format_age(const char *iso, char *buf, size_t len)
 }
 
 static void print_summary(const struct config *cfg, const struct source_result *results,
-			  const struct catalog *cat, const char *where)
+			  size_t n_models, const char *where)
 {
 	fprintf(stderr, "%-20s %-12s %-9s %8s %5s %7s  %s\n", "SOURCE", "PLUGIN", "STATUS",
 		"RECORDS", "AGE", "SECONDS", "MESSAGE");
@@ -287,11 +288,10 @@ static void print_summary(const struct config *cfg, const struct source_result *
 		char age[16];
 		format_age(r->fetched_at, age, sizeof age);
 		fprintf(stderr, "%-20s %-12s %-9s %8zu %5s %7.2f  %s\n", cfg->sources[i].name,
-			cfg->sources[i].plugin, source_status_name(r->status), r->records.count, age,
+			cfg->sources[i].plugin, source_status_name(r->status), source_result_count(r), age,
 			r->seconds, r->message ? r->message : "");
 	}
-	if (cat)
-		fprintf(stderr, "%zu models", cat->n_models);
+	fprintf(stderr, "%zu models", n_models);
 	if (where)
 		fprintf(stderr, " written to %s", where);
 	fprintf(stderr, "\n");
@@ -419,8 +419,128 @@ static size_t total_records(const struct config *cfg, const struct source_result
 {
 	size_t n = 0;
 	for (size_t i = 0; i < cfg->n_sources; i++)
-		n += results[i].records.count;
+		n += source_result_count(&results[i]);
 	return n;
+}
+
+/* --------------------------------------------------------- unchanged runs */
+
+/* The previous run's state when this run may reuse its outputs (reuse.h):
+ * same key, outputs untouched since. */
+static bool previous_run(const struct config *cfg, const char *key, struct reuse_state *prev)
+{
+	char why[512] = "";
+	bool ok = reuse_state_read(cfg->output_dir, prev, why, sizeof why);
+	if (ok && strcmp(prev->key, key) != 0) {
+		snprintf(why, sizeof why,
+			 "the program, configuration or data tables changed since the last run");
+		ok = false;
+	}
+	if (ok && !reuse_outputs_intact(cfg->output_dir, prev, why, sizeof why))
+		ok = false;
+	if (!ok) {
+		log_debug("outputs will be rebuilt: %s", why);
+		reuse_state_free(prev);
+	}
+	return ok;
+}
+
+/* Did every source give exactly the records the previous run used? */
+static bool records_unchanged(const struct config *cfg, const struct source_result *results,
+			      const struct reuse_state *prev)
+{
+	for (size_t i = 0; i < cfg->n_sources; i++) {
+		const struct source_result *r = &results[i];
+		const char *before = reuse_state_records(prev, cfg->sources[i].name);
+		if (r->records_pending)
+			continue; /* the child only sends that when its stream is `before` */
+		if (before || r->records.count > 0)
+			return false;
+	}
+	return true;
+}
+
+struct renew_ctx {
+	const struct writer_input *in;
+	const struct changes *changes;
+};
+
+static int renew_catalog_head(FILE *f, void *arg)
+{
+	const struct renew_ctx *ctx = arg;
+	/* TEMPORARY until writer_catalog_head exists */
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	const struct catalog empty = {0};
+	struct writer_input in = *ctx->in;
+	in.catalog = &empty;
+	int rc = writer_catalog(m, &in);
+	fclose(m);
+	char *cut = strstr(buf, ",\n  \"models\": ");
+	if (rc == 0 && cut)
+		fwrite(buf, 1, (size_t)(cut - buf), f);
+	free(buf);
+	return rc == 0 && cut ? 0 : -1;
+}
+
+static int renew_changes(FILE *f, void *arg)
+{
+	const struct renew_ctx *ctx = arg;
+	return changes_write_json(f, ctx->changes, ctx->in->generated_at);
+}
+
+/* Write the outputs of an unchanged run from the previous ones. */
+static int renew_outputs(const struct config *cfg, const struct source_result *results,
+			 const struct reuse_state *prev, const char *generated_at, char *err,
+			 size_t errlen)
+{
+	const struct writer_input in = {
+		.cfg = cfg,
+		.results = results,
+		.generated_at = generated_at,
+	};
+	const struct changes unchanged = {
+		.has_previous = true,
+		.previous_generated_at = prev->generated_at,
+		.unchanged = prev->n_models,
+	};
+	struct renew_ctx ctx = {.in = &in, .changes = &unchanged};
+	const struct reuse_renewal rn = {
+		.output_dir = cfg->output_dir,
+		.generated_at = generated_at,
+		.catalog_head = renew_catalog_head,
+		.changes = renew_changes,
+		.arg = &ctx,
+	};
+	return reuse_renew_outputs(&rn, err, errlen);
+}
+
+/* Leave the state the next run compares with; a failure costs only that
+ * run's shortcut. */
+static void save_run_state(const struct config *cfg, const struct source_result *results,
+			   const char *key, const char *generated_at, size_t n_models)
+{
+	static const char *const outputs[] = {"catalog.json", "staging_candidates.json",
+					      "mapping.json", "changes.json",
+					      CHANGES_DIGEST_NAME};
+	struct reuse_state st = {
+		.key = xstrdup(key),
+		.generated_at = xstrdup(generated_at),
+		.n_models = n_models,
+		.sources = xcalloc(cfg->n_sources + 1, sizeof *st.sources),
+		.n_sources = cfg->n_sources,
+	};
+	for (size_t i = 0; i < cfg->n_sources; i++) {
+		const struct source_result *r = &results[i];
+		st.sources[i].name = xstrdup(cfg->sources[i].name);
+		st.sources[i].records = r->records_name ? xstrdup(r->records_name) : NULL;
+	}
+	char err[512];
+	if (reuse_state_write(cfg->output_dir, &st, outputs, sizeof outputs / sizeof outputs[0],
+			      err, sizeof err) != 0)
+		log_warning("%s: the next run will rebuild every output", err);
+	reuse_state_free(&st);
 }
 
 static int cmd_run(const struct cli *cli, int argc, char **argv)
@@ -499,11 +619,43 @@ static int cmd_run(const struct cli *cli, int argc, char **argv)
 	if (isatty(STDERR_FILENO) && log_get_level() >= MF_LOG_WARNING)
 		opts.progress = &progress;
 	stats_start(&stats);
+	/* Sources whose records are what the last run used need not send
+	 * them: when none sent anything new, the outputs are renewed rather
+	 * than rebuilt (reuse.h). A dry run writes nothing to compare with. */
+	time_t now = time(NULL);
+	if (!opts.dry_run)
+		reuse_remove_stale_temporaries(cfg->output_dir);
+	char *run_key = reuse_run_key(cfg, now);
+	struct reuse_state prev = {0};
+	bool have_prev = !opts.dry_run && previous_run(cfg, run_key, &prev);
+	const char **known = NULL;
+	if (have_prev) {
+		known = xcalloc(cfg->n_sources, sizeof *known);
+		for (size_t i = 0; i < cfg->n_sources; i++)
+			known[i] = reuse_state_records(&prev, cfg->sources[i].name);
+		opts.known_records = known;
+	}
 	runner_run(cfg, plugins, &opts, results);
 	free(view.bytes);
 	free(view.records);
 	free(view.active);
 	stats_mark(&stats, "fetch+normalize", total_records(cfg, results), "records");
+	bool reused = false;
+	char generated_at[32];
+	utc_now_iso(generated_at, sizeof generated_at);
+	char err[1024] = "";
+	if (have_prev && records_unchanged(cfg, results, &prev)) {
+		if (renew_outputs(cfg, results, &prev, generated_at, err, sizeof err) == 0) {
+			reused = true;
+			stats_mark(&stats, "renew outputs", prev.n_models, "models");
+			log_info("nothing changed since %s: outputs renewed, not rebuilt",
+				 prev.generated_at);
+		} else {
+			log_warning("%s: rebuilding the outputs instead", err);
+		}
+	}
+	if (!reused)
+		runner_load_pending(cfg, results);
 
 	bool degraded = false;
 	for (size_t i = 0; i < cfg->n_sources; i++) {
@@ -519,7 +671,21 @@ static int cmd_run(const struct cli *cli, int argc, char **argv)
 	struct mapping map = {0};
 	struct catalog cat = {0};
 	struct changes changes = {0};
-	char err[1024] = "";
+	if (reused) {
+		save_run_state(cfg, results, run_key, generated_at, prev.n_models);
+		if (stats.enabled)
+			stats_print(&stats);
+		rc = degraded ? MF_EXIT_DEGRADED : MF_EXIT_OK;
+		if (degraded)
+			outcome = "a source is stale or failed (see status)";
+		if (isatty(STDERR_FILENO) || log_get_level() >= MF_LOG_INFO) {
+			print_summary(cfg, results, prev.n_models, cfg->output_dir);
+			fprintf(stderr, "no model changed (%zu models)\n", prev.n_models);
+		}
+		if (isatty(STDOUT_FILENO) || log_get_level() >= MF_LOG_INFO)
+			printf("catalog written to %s/catalog.json\n", cfg->output_dir);
+		goto out_catalog;
+	}
 	if (total_records(cfg, results) == 0) {
 		log_error("no source yielded records: previous outputs left untouched");
 		outcome = "no source yielded records: previous outputs left untouched";
@@ -538,7 +704,10 @@ static int cmd_run(const struct cli *cli, int argc, char **argv)
 		.n_results = cfg->n_sources,
 		.mapping = &map,
 		.tables = derive_tables,
-		.now = time(NULL),
+		/* Ages count from the start of the UTC day, so that every run of
+		 * a day derives the same scores (and an unchanged one can be
+		 * reused: reuse_run_key holds the day when scores decay). */
+		.now = now - now % 86400,
 	};
 	derive_run(&derive_in, &cat);
 	stats_mark(&stats, "derive", cat.n_models, "models");
@@ -546,8 +715,6 @@ static int cmd_run(const struct cli *cli, int argc, char **argv)
 	stats_mark(&stats, "changes", changes.n_added + changes.n_removed + changes.n_changed,
 		   "changed models");
 
-	char generated_at[32];
-	utc_now_iso(generated_at, sizeof generated_at);
 	struct writer_input in = {
 		.cfg = cfg,
 		.results = results,
@@ -562,8 +729,10 @@ static int cmd_run(const struct cli *cli, int argc, char **argv)
 		rc = MF_EXIT_NO_OUTPUT;
 		goto out_catalog;
 	}
-	if (!opts.dry_run)
+	if (!opts.dry_run) {
 		stats_mark(&stats, "write", cat.n_models, "models");
+		save_run_state(cfg, results, run_key, generated_at, cat.n_models);
+	}
 	if (stats.enabled)
 		stats_print(&stats);
 	rc = degraded ? MF_EXIT_DEGRADED : MF_EXIT_OK;
@@ -572,7 +741,7 @@ static int cmd_run(const struct cli *cli, int argc, char **argv)
 	/* Silent on success without a terminal, as cron expects; a person at
 	 * a terminal (or -v) gets the table and where the catalog went. */
 	if (opts.dry_run || isatty(STDERR_FILENO) || log_get_level() >= MF_LOG_INFO) {
-		print_summary(cfg, results, &cat, opts.dry_run ? NULL : cfg->output_dir);
+		print_summary(cfg, results, cat.n_models, opts.dry_run ? NULL : cfg->output_dir);
 		changes_summary(&changes, stderr, 10);
 	}
 	if (opts.dry_run)
@@ -592,6 +761,9 @@ out_results:
 	for (size_t i = 0; i < cfg->n_sources; i++)
 		source_result_free(&results[i]);
 	free(results);
+	free(known);
+	free(run_key);
+	reuse_state_free(&prev);
 	close(lock_fd);
 out_tables:
 	derive_tables_free(derive_tables);

@@ -108,6 +108,9 @@ struct source_run {
 	char *etag;
 	char *last_modified;
 	/* The outcome, sent in the end frame. */
+	const char *records_name; /* the kept stream the records are, or NULL */
+	bool pending;		  /* ... not sent: the parent knows it */
+	uint64_t pending_records;
 	enum source_status status;
 	char message[2048];
 	char fetched_at[32];
@@ -127,7 +130,26 @@ static void send_stream(struct source_run *sr, const char *path, uint64_t count,
 			enum source_status st)
 {
 	char err[512];
+	/* Only a stream the cache keeps has a name the next run can know. */
+	sr->records_name = NULL;
+	sr->pending = false;
+	char *kept = sr->cache.valid && sr->cache.m.records_file
+			 ? cache_file_path(&sr->cache, sr->cache.m.records_file)
+			 : NULL;
+	if (kept && strcmp(kept, path) == 0)
+		sr->records_name = sr->cache.m.records_file;
+	free(kept);
+	const char *known = sr->opts->known_records
+				? sr->opts->known_records[sr->src - sr->cfg->sources]
+				: NULL;
+	if (sr->records_name && known && strcmp(known, sr->records_name) == 0) {
+		sr->pending = true;
+		sr->pending_records = count;
+		sr->status = st;
+		return;
+	}
 	if (cache_send_records(path, sr->out, count, err, sizeof err) != 0) {
+		sr->records_name = NULL;
 		sr->status = SOURCE_FAILED;
 		snprintf(sr->message, sizeof sr->message, "%s", err);
 		sr->fetched_at[0] = '\0';
@@ -717,7 +739,10 @@ int runner_source_main(const struct config *cfg, const struct source_config *src
 		if (plugin->fini)
 			plugin->fini(&host_table, &sr.ctx, sr.state);
 	}
-	stream_write_end(&w, sr.status, sr.fetched_at, sr.message);
+	if (sr.status == SOURCE_FAILED || sr.status == SOURCE_DISABLED)
+		sr.records_name = NULL, sr.pending = false;
+	stream_write_end_named(&w, sr.status, sr.fetched_at, sr.message, sr.records_name,
+			       sr.pending, (uint32_t)sr.pending_records);
 	int werr = stream_writer_flush(&w) != 0 || w.error != 0;
 	stream_writer_free(&w);
 	cache_close(&sr.cache);
@@ -883,6 +908,8 @@ static void fall_back_in_parent(const struct config *cfg, struct source_result *
 		r->message = message;
 		free(r->fetched_at);
 		r->fetched_at = xstrdup(c.m.fetched_at);
+		free(r->records_name);
+		r->records_name = xstrdup(c.m.records_file);
 		r->status = SOURCE_STALE;
 	}
 	cache_close(&c);
@@ -919,6 +946,10 @@ static void settle_child(const struct config *cfg, struct child *c, struct sourc
 			r->fetched_at = nonempty_or_null(end.fetched_at);
 			r->message = nonempty_or_null(end.message);
 			end.fetched_at = end.message = NULL;
+			r->records_name = end.records_name;
+			r->records_pending = end.pending;
+			r->pending_records = end.pending_records;
+			end.records_name = NULL;
 			/* Records streamed before a failure are not usable data. */
 			if (r->status == SOURCE_FAILED)
 				record_array_free(&r->records);
@@ -1220,6 +1251,36 @@ void source_result_free(struct source_result *r)
 		return;
 	free(r->message);
 	free(r->fetched_at);
+	free(r->records_name);
 	record_array_free(&r->records);
-	r->message = r->fetched_at = NULL;
+	r->message = r->fetched_at = r->records_name = NULL;
+}
+
+void runner_load_pending(const struct config *cfg, struct source_result *results)
+{
+	for (size_t i = 0; i < cfg->n_sources; i++) {
+		struct source_result *r = &results[i];
+		if (!r->records_pending)
+			continue;
+		r->records_pending = false;
+		struct cache c;
+		char why[512] = "";
+		cache_open(&c, cfg->cache_dir, r->source->name, why, sizeof why);
+		/* The manifest cannot have moved on since the child read it (the
+		 * run holds the lock), but a damaged file must not pass. */
+		if (!*why && c.valid && c.m.records_file &&
+		    strcmp(c.m.records_file, r->records_name) == 0 &&
+		    cache_load_records(&c, &r->records, why, sizeof why) == 0 &&
+		    r->records.count == r->pending_records) {
+			cache_close(&c);
+			continue;
+		}
+		if (!*why)
+			snprintf(why, sizeof why, "the cache no longer holds %s", r->records_name);
+		record_array_free(&r->records);
+		set_failed(r, xasprintf("cannot read the cached records: %s", why));
+		free(r->records_name);
+		r->records_name = NULL;
+		cache_close(&c);
+	}
 }

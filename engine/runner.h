@@ -36,6 +36,10 @@ struct run_options {
 	char **accept_shrink;
 	size_t n_accept_shrink;
 	const struct runner_progress *progress; /* NULL: none */
+	/* Per source (cfg->sources order): the content name of the record
+	 * stream the parent already knows (reuse.h). A source whose records
+	 * are that very stream does not send them. NULL: send everything. */
+	const char *const *known_records;
 };
 
 struct source_result {
@@ -46,7 +50,25 @@ struct source_result {
 	char *fetched_at; /* ISO 8601 or NULL */
 	struct record_array records;
 	double seconds;   /* wall time of the child */
+	/* The cache's content name of the record stream the records are;
+	 * NULL when they are not a kept stream (a failed commit, a dry run). */
+	char *records_name;
+	/* The records are records_name's and were not sent (known_records):
+	 * records is empty until runner_load_pending fills it. */
+	bool records_pending;
+	size_t pending_records;
 };
+
+/* The number of records of the source, sent or pending. */
+static inline size_t source_result_count(const struct source_result *r)
+{
+	return r->records_pending ? r->pending_records : r->records.count;
+}
+
+/* Read the pending records of every result from the cache, as the child
+ * would have sent them. A stream that cannot be read makes its source
+ * failed. */
+void runner_load_pending(const struct config *cfg, struct source_result *results);
 
 /* Run every source of cfg. plugins[i] belongs to cfg->sources[i] and is NULL
  * for a disabled source. results must have cfg->n_sources entries; they are

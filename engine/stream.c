@@ -175,8 +175,9 @@ int stream_write_record(struct stream_writer *w, const struct mf_record *rec)
 	return w->error ? -1 : 0;
 }
 
-int stream_write_end(struct stream_writer *w, enum source_status status, const char *fetched_at,
-		     const char *message)
+static int write_end(struct stream_writer *w, enum source_status status, const char *fetched_at,
+		     const char *message, bool named, const char *records_name, bool pending,
+		     uint32_t pending_records)
 {
 	put_u8(&w->buf, FRAME_END);
 	size_t len_at = w->buf.len;
@@ -186,8 +187,27 @@ int stream_write_end(struct stream_writer *w, enum source_status status, const c
 	put_u32(&w->buf, w->records);
 	put_str(&w->buf, fetched_at);
 	put_str(&w->buf, message);
+	if (named) {
+		put_str(&w->buf, records_name);
+		put_u8(&w->buf, pending ? STREAM_END_PENDING : 0);
+		put_u32(&w->buf, pending ? pending_records : 0);
+	}
 	patch_u32(&w->buf, len_at, (uint32_t)(w->buf.len - start));
 	return stream_writer_flush(w);
+}
+
+int stream_write_end(struct stream_writer *w, enum source_status status, const char *fetched_at,
+		     const char *message)
+{
+	return write_end(w, status, fetched_at, message, false, NULL, false, 0);
+}
+
+int stream_write_end_named(struct stream_writer *w, enum source_status status,
+			   const char *fetched_at, const char *message, const char *records_name,
+			   bool pending, uint32_t pending_records)
+{
+	return write_end(w, status, fetched_at, message, true, records_name, pending,
+			 pending_records);
 }
 
 void stream_writer_free(struct stream_writer *w)
@@ -385,7 +405,16 @@ int stream_decode(const void *data, size_t len, struct record_array *out, struct
 			end->records = get_u32(&c);
 			end->fetched_at = get_str(&c);
 			end->message = get_str(&c);
-			if (c.bad || c.left != 0 || st > SOURCE_DISABLED) {
+			uint8_t flags = 0;
+			if (!c.bad && c.left > 0) {
+				end->records_name = get_str(&c);
+				flags = get_u8(&c);
+				end->pending_records = get_u32(&c);
+				end->pending = (flags & STREAM_END_PENDING) != 0;
+			}
+			if (c.bad || c.left != 0 || st > SOURCE_DISABLED ||
+			    (flags & ~STREAM_END_PENDING) != 0 ||
+			    (end->pending && (!end->records_name || !*end->records_name))) {
 				snprintf(err, errlen, "malformed end frame at byte %zu", off);
 				goto fail;
 			}
@@ -416,6 +445,10 @@ int stream_decode(const void *data, size_t len, struct record_array *out, struct
 		free(end->message);
 		end->message = NULL;
 	}
+	if (end->records_name && !*end->records_name) {
+		free(end->records_name);
+		end->records_name = NULL;
+	}
 	return 0;
 fail:
 	while (out->count > first)
@@ -435,6 +468,8 @@ void stream_end_free(struct stream_end *end)
 {
 	free(end->fetched_at);
 	free(end->message);
+	free(end->records_name);
 	end->fetched_at = NULL;
 	end->message = NULL;
+	end->records_name = NULL;
 }

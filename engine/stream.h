@@ -10,13 +10,21 @@
  *              real:   f64 (IEEE)     list: u32 n, n x str
  *              map:    u32 n, n x (str key, f64 value)
  *   'E'      end: u8 source status, u32 record count, str fetched_at,
- *            str message — always the last frame of a complete stream
+ *            str message [, str records_name, u8 flags, u32 pending]
+ *            — always the last frame of a complete stream. The bracketed
+ *            part is optional (streams kept in older caches lack it):
+ *            records_name is the cache's content name of the record stream
+ *            the source's records are ("" when they are not a kept stream);
+ *            flags bit 0 (STREAM_END_PENDING) says those `pending` records
+ *            were not sent because the parent said it already knows that
+ *            stream (reuse.h), so the record count is 0
  *   str      u32 length, bytes (no terminator)
  * A stream that ends without an 'E' frame, or whose record count does not
  * match, is broken: the source's records are not used. */
 #ifndef MF_STREAM_H
 #define MF_STREAM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "record.h"
@@ -27,6 +35,7 @@
  * word from a garbage stream must not make a reader trust gigabytes. */
 #define MF_STREAM_HEADER_LEN 8
 #define MF_STREAM_MAX_FRAME (64u * 1024 * 1024)
+#define STREAM_END_PENDING 0x01
 
 /* Status of a source run (SPEC §9). Numbers are part of the stream format. */
 enum source_status {
@@ -52,6 +61,11 @@ void stream_writer_init(struct stream_writer *w, int fd); /* writes the header *
 int stream_write_record(struct stream_writer *w, const struct mf_record *rec);
 int stream_write_end(struct stream_writer *w, enum source_status status, const char *fetched_at,
 		     const char *message);
+/* The end frame with the optional part: records_name (may be NULL) and,
+ * when pending, the count of the records not sent. */
+int stream_write_end_named(struct stream_writer *w, enum source_status status,
+			   const char *fetched_at, const char *message, const char *records_name,
+			   bool pending, uint32_t pending_records);
 int stream_writer_flush(struct stream_writer *w);
 void stream_writer_free(struct stream_writer *w);
 
@@ -64,6 +78,9 @@ struct stream_end {
 	uint32_t records;
 	char *fetched_at;
 	char *message;
+	char *records_name; /* NULL: none */
+	bool pending;	    /* records_name's records were not sent */
+	uint32_t pending_records;
 };
 
 /* Decode a complete stream held in memory. Records are appended to out.

@@ -462,7 +462,7 @@ static json_t *jsource(const struct source_config *src, const struct source_resu
 	json_object_set_new(j, "name", jstr(src->name));
 	json_object_set_new(j, "plugin", jstr(src->plugin));
 	json_object_set_new(j, "status", jstr(source_status_name(res->status)));
-	json_object_set_new(j, "records", json_integer((json_int_t)res->records.count));
+	json_object_set_new(j, "records", json_integer((json_int_t)source_result_count(res)));
 	json_object_set_new(j, "fetched_at", jstr(res->fetched_at));
 	json_object_set_new(j, "message", jstr(res->message));
 	json_object_set_new(j, "precedence", json_integer(src->precedence));

@@ -2,6 +2,7 @@
  * timer would run it; outputs, statuses and exit codes checked. */
 #include "mf_build_config.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <stdarg.h>
@@ -487,6 +488,250 @@ static void test_explain_after_run(void)
 	sandbox_free(&sb);
 }
 
+
+/* ------------------------------------------------------------ unchanged runs */
+
+static char *out_text(const struct sandbox *sb, const char *name, bool stable)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/out/%s", sb->dir, name);
+	char *raw = tu_read_file(path);
+	if (!raw || !stable)
+		return raw;
+	char *s = without_times(raw);
+	free(raw);
+	return s;
+}
+
+static bool renewed(const char *err)
+{
+	return err && strstr(err, "outputs renewed, not rebuilt") != NULL;
+}
+
+static void stat_out(const struct sandbox *sb, const char *name, struct stat *st)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/out/%s", sb->dir, name);
+	CU_ASSERT_EQUAL(stat(path, st), 0);
+}
+
+/* A run over unchanged sources renews the outputs instead of rebuilding
+ * them, and what it writes is what a full run writes. */
+static void test_unchanged_run_reuses_outputs(void)
+{
+	struct sandbox sb = sandbox_new();
+	sandbox_config(&sb, two_sources);
+	const char *const verbose_run[] = {"-v", "run", NULL};
+	char *err = NULL;
+	CU_ASSERT_EQUAL(run_program(&sb, verbose_run, NULL, &err), 0);
+	CU_ASSERT_FALSE(renewed(err));
+	free(err);
+	char *files[] = {"catalog.json", "mapping.json", "staging_candidates.json"};
+	char *first[3];
+	for (int i = 0; i < 3; i++)
+		first[i] = out_text(&sb, files[i], true);
+	json_t *cat1 = load_output(&sb, "catalog.json");
+	struct stat staging1;
+	stat_out(&sb, "staging_candidates.json", &staging1);
+
+	CU_ASSERT_EQUAL(run_program(&sb, verbose_run, NULL, &err), 0);
+	CU_ASSERT_TRUE(renewed(err));
+	free(err);
+	/* The sources are cached now, not fresh: the catalog's head differs
+	 * from the first run's, the rest does not. */
+	for (int i = 0; i < 3; i++) {
+		char *now = out_text(&sb, files[i], true);
+		if (i == 0) {
+			CU_ASSERT_STRING_EQUAL(strstr(now, "\"models\": ["),
+					       strstr(first[i], "\"models\": ["));
+			free(first[i]);
+			first[i] = now;
+			continue;
+		}
+		CU_ASSERT_STRING_EQUAL(now, first[i]);
+		free(now);
+	}
+	json_t *cat2 = load_output(&sb, "catalog.json");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cat2);
+	/* The sources' record counts are the real ones, not the 0 records
+	 * that travelled. */
+	json_t *src = find_by_key(json_object_get(cat2, "sources"), "name", "mirror");
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(src, "records")), 4);
+	CU_ASSERT_STRING_EQUAL(source_status(cat2, "modelsdev"), "cached");
+	/* changes.json compares with the run before, which it names. */
+	json_t *changes = load_output(&sb, "changes.json");
+	CU_ASSERT_STRING_EQUAL(
+	    json_string_value(json_object_get(changes, "previous_generated_at")),
+	    json_string_value(json_object_get(cat1, "generated_at")));
+	CU_ASSERT_EQUAL(
+	    json_integer_value(json_object_get(json_object_get(changes, "counts"), "unchanged")),
+	    (json_int_t)json_array_size(json_object_get(cat2, "models")));
+	CU_ASSERT_EQUAL(json_array_size(json_object_get(changes, "changed")), 0);
+	/* The staging candidates carry no time: left as they were. */
+	struct stat staging2;
+	stat_out(&sb, "staging_candidates.json", &staging2);
+	CU_ASSERT_EQUAL(staging1.st_ino, staging2.st_ino);
+	CU_ASSERT_EQUAL(staging1.st_mtim.tv_nsec, staging2.st_mtim.tv_nsec);
+
+	/* Without the state the same outputs come from a full run. */
+	char path[4096];
+	snprintf(path, sizeof path, "%s/out/.run-state.json", sb.dir);
+	CU_ASSERT_EQUAL(unlink(path), 0);
+	CU_ASSERT_EQUAL(run_program(&sb, verbose_run, NULL, &err), 0);
+	CU_ASSERT_FALSE(renewed(err));
+	free(err);
+	for (int i = 0; i < 3; i++) {
+		char *now = out_text(&sb, files[i], true);
+		CU_ASSERT_STRING_EQUAL(now, first[i]);
+		free(now);
+		free(first[i]);
+	}
+	json_decref(cat1);
+	json_decref(cat2);
+	json_decref(changes);
+	sandbox_free(&sb);
+}
+
+/* Anything the state cannot vouch for means a full run: an edited output,
+ * another configuration, a damaged state. */
+static void test_edits_and_config_changes_rebuild(void)
+{
+	struct sandbox sb = sandbox_new();
+	sandbox_config(&sb, two_sources);
+	const char *const verbose_run[] = {"-v", "run", NULL};
+	char *err = NULL;
+	CU_ASSERT_EQUAL(run_program(&sb, verbose_run, NULL, &err), 0);
+	free(err);
+	CU_ASSERT_EQUAL(run_program(&sb, verbose_run, NULL, &err), 0);
+	CU_ASSERT_TRUE(renewed(err));
+	free(err);
+	char *catalog = out_text(&sb, "catalog.json", true);
+
+	/* Someone edits catalog.json: the next run rebuilds it. */
+	char path[4096];
+	snprintf(path, sizeof path, "%s/out/catalog.json", sb.dir);
+	FILE *f = fopen(path, "a");
+	fputs("\n", f);
+	fclose(f);
+	CU_ASSERT_EQUAL(run_program(&sb, verbose_run, NULL, &err), 0);
+	CU_ASSERT_FALSE(renewed(err));
+	free(err);
+	char *now = out_text(&sb, "catalog.json", true);
+	CU_ASSERT_STRING_EQUAL(now, catalog);
+	free(now);
+	CU_ASSERT_EQUAL(run_program(&sb, verbose_run, NULL, &err), 0);
+	CU_ASSERT_TRUE(renewed(err));
+	free(err);
+
+	/* A damaged state is no state. */
+	snprintf(path, sizeof path, "%s/out/.run-state.json", sb.dir);
+	free(tu_write_file(sb.dir, "out/.run-state.json", "{\"version\": 1, \"key"));
+	CU_ASSERT_EQUAL(run_program(&sb, verbose_run, NULL, &err), 0);
+	CU_ASSERT_FALSE(renewed(err));
+	free(err);
+	CU_ASSERT_EQUAL(run_program(&sb, verbose_run, NULL, &err), 0);
+	CU_ASSERT_TRUE(renewed(err));
+	free(err);
+
+	/* Another precedence is another catalog. */
+	static const char reordered[] = "[source modelsdev]\nurl = file:data/modelsdev-a.json\n\n"
+					"[source mirror]\nplugin = modelsdev\nprecedence = 99\n"
+					"url = file:data/modelsdev-b.json\n";
+	sandbox_config(&sb, reordered);
+	CU_ASSERT_EQUAL(run_program(&sb, verbose_run, NULL, &err), 0);
+	CU_ASSERT_FALSE(renewed(err));
+	free(err);
+	json_t *cat = load_output(&sb, "catalog.json");
+	json_t *mirror = find_by_key(json_object_get(cat, "sources"), "name", "mirror");
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(mirror, "precedence")), 99);
+	json_decref(cat);
+	free(catalog);
+	sandbox_free(&sb);
+}
+
+/* Replace every occurrence of from by to in the sandbox file. */
+static void edit_file(const struct sandbox *sb, const char *name, const char *from, const char *to)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/%s", sb->dir, name);
+	char *s = tu_read_file(path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	char *hit = strstr(s, from);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(hit);
+	char *edited = xasprintf_test("%.*s%s%s", (int)(hit - s), s, to, hit + strlen(from));
+	free(tu_write_file(sb->dir, name, edited));
+	free(edited);
+	free(s);
+}
+
+/* One source changes: the run rebuilds, the other source's records come
+ * from its cache (it did not send them), and a damaged cached stream fails
+ * that source instead of passing. */
+static void test_one_changed_source_rebuilds(void)
+{
+	struct sandbox sb = sandbox_new();
+	static const char sources[] = "[source modelsdev]\nurl = file:data/modelsdev-a.json\n\n"
+				      "[source mirror]\nplugin = modelsdev\nttl_hours = 0\n"
+				      "url = file:data/modelsdev-b.json\n";
+	sandbox_config(&sb, sources);
+	const char *const verbose_run[] = {"-v", "run", NULL};
+	char *err = NULL;
+	CU_ASSERT_EQUAL(run_program(&sb, verbose_run, NULL, &err), 0);
+	free(err);
+	/* Past its TTL but the same bytes: still nothing new. */
+	CU_ASSERT_EQUAL(run_program(&sb, verbose_run, NULL, &err), 0);
+	CU_ASSERT_TRUE(renewed(err));
+	free(err);
+
+	edit_file(&sb, "data/modelsdev-b.json", "\"name\":\"DeepSeek R1\"",
+		  "\"name\":\"DeepSeek R1 renamed\"");
+	CU_ASSERT_EQUAL(run_program(&sb, verbose_run, NULL, &err), 0);
+	CU_ASSERT_FALSE(renewed(err));
+	free(err);
+	json_t *cat = load_output(&sb, "catalog.json");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cat);
+	char *text = out_text(&sb, "catalog.json", false);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "DeepSeek R1 renamed"));
+	/* modelsdev-a's own model is still there: its records were read from
+	 * the cache by the parent. */
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"modelsdev\": ["));
+	free(text);
+	json_t *md = find_by_key(json_object_get(cat, "sources"), "name", "modelsdev");
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(md, "records")), 4);
+	CU_ASSERT_STRING_EQUAL(source_status(cat, "modelsdev"), "cached");
+	json_decref(cat);
+	json_t *changes = load_output(&sb, "changes.json");
+	CU_ASSERT_EQUAL(json_array_size(json_object_get(changes, "changed")), 1);
+	json_decref(changes);
+
+	/* Damage modelsdev's kept record stream, then change the mirror again. */
+	char dir[4096];
+	snprintf(dir, sizeof dir, "%s/cache/modelsdev", sb.dir);
+	DIR *d = opendir(dir);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	struct dirent *e;
+	int damaged = 0;
+	while ((e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, "records-", 8) != 0)
+			continue;
+		char path[4096 + 256];
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		CU_ASSERT_EQUAL(truncate(path, 20), 0);
+		damaged++;
+	}
+	closedir(d);
+	CU_ASSERT_EQUAL(damaged, 1);
+	edit_file(&sb, "data/modelsdev-b.json", "DeepSeek R1 renamed", "DeepSeek R1 again");
+	CU_ASSERT_EQUAL(run_program(&sb, verbose_run, NULL, &err), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "cannot read the cached records"));
+	free(err);
+	cat = load_output(&sb, "catalog.json");
+	CU_ASSERT_STRING_EQUAL(source_status(cat, "modelsdev"), "failed");
+	CU_ASSERT_STRING_EQUAL(source_status(cat, "mirror"), "fresh");
+	json_decref(cat);
+	sandbox_free(&sb);
+}
+
 static const struct tu_test tests[] = {
 	{"explain after a run", test_explain_after_run},
 	{"run writes the catalog", test_run_writes_catalog},
@@ -501,6 +746,10 @@ static const struct tu_test tests[] = {
 	{"run --stats prints phases and memory", test_run_stats},
 	{"progress and closing table on a terminal", test_progress_on_a_terminal},
 	{"command line usage", test_cli_usage},
+	{"an unchanged run renews the outputs", test_unchanged_run_reuses_outputs},
+	{"edits, a damaged state, a config change: full run", test_edits_and_config_changes_rebuild},
+	{"one changed source: full run with the others' cached records",
+	 test_one_changed_source_rebuilds},
 	{NULL, NULL},
 };
 
