@@ -35,51 +35,178 @@ static const uint32_t sha256_k[64] = {
     0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 };
 
-static uint32_t ror(uint32_t x, unsigned n)
+static inline uint32_t ror(uint32_t x, unsigned n)
 {
 	return (x >> n) | (x << (32 - n));
 }
 
-static void sha256_block(struct sha256 *s, const uint8_t *p)
+static inline uint32_t load_be32(const uint8_t *p)
 {
-	uint32_t w[64];
-	for (int i = 0; i < 16; i++)
-		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
-		       (uint32_t)p[4 * i + 2] << 8 | (uint32_t)p[4 * i + 3];
-	for (int i = 16; i < 64; i++) {
-		uint32_t s0 = ror(w[i - 15], 7) ^ ror(w[i - 15], 18) ^ (w[i - 15] >> 3);
-		uint32_t s1 = ror(w[i - 2], 17) ^ ror(w[i - 2], 19) ^ (w[i - 2] >> 10);
-		w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+/* One round, written for rotating names instead of moving eight values:
+ * the caller passes the working variables shifted by one each time. */
+#define SHA_ROUND(a, b, c, d, e, f, g, h, k, w)                                                    \
+	do {                                                                                       \
+		uint32_t t1_ = (h) + (ror(e, 6) ^ ror(e, 11) ^ ror(e, 25)) +                       \
+			       ((g) ^ ((e) & ((f) ^ (g)))) + (k) + (w);                            \
+		(d) += t1_;                                                                        \
+		(h) = t1_ + (ror(a, 2) ^ ror(a, 13) ^ ror(a, 22)) +                                \
+		      (((a) & (b)) | ((c) & ((a) | (b))));                                         \
+	} while (0)
+
+#define SHA_EIGHT(i)                                                                               \
+	do {                                                                                       \
+		SHA_ROUND(a, b, c, d, e, f, g, h, sha256_k[(i) + 0], w[(i) + 0]);                  \
+		SHA_ROUND(h, a, b, c, d, e, f, g, sha256_k[(i) + 1], w[(i) + 1]);                  \
+		SHA_ROUND(g, h, a, b, c, d, e, f, sha256_k[(i) + 2], w[(i) + 2]);                  \
+		SHA_ROUND(f, g, h, a, b, c, d, e, sha256_k[(i) + 3], w[(i) + 3]);                  \
+		SHA_ROUND(e, f, g, h, a, b, c, d, sha256_k[(i) + 4], w[(i) + 4]);                  \
+		SHA_ROUND(d, e, f, g, h, a, b, c, sha256_k[(i) + 5], w[(i) + 5]);                  \
+		SHA_ROUND(c, d, e, f, g, h, a, b, sha256_k[(i) + 6], w[(i) + 6]);                  \
+		SHA_ROUND(b, c, d, e, f, g, h, a, sha256_k[(i) + 7], w[(i) + 7]);                  \
+	} while (0)
+
+/* The portable compression of n consecutive 64-byte blocks: the whole
+ * schedule first, then the rounds eight at a time, so that no value moves
+ * between the working variables. */
+static void sha256_blocks_portable(uint32_t state[8], const uint8_t *p, size_t n)
+{
+	for (; n > 0; n--, p += 64) {
+		uint32_t w[64];
+		for (int i = 0; i < 16; i++)
+			w[i] = load_be32(p + 4 * i);
+		for (int i = 16; i < 64; i++) {
+			uint32_t s0 = ror(w[i - 15], 7) ^ ror(w[i - 15], 18) ^ (w[i - 15] >> 3);
+			uint32_t s1 = ror(w[i - 2], 17) ^ ror(w[i - 2], 19) ^ (w[i - 2] >> 10);
+			w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+		}
+		uint32_t a = state[0], b = state[1], c = state[2], d = state[3];
+		uint32_t e = state[4], f = state[5], g = state[6], h = state[7];
+		for (int i = 0; i < 64; i += 8)
+			SHA_EIGHT(i);
+		state[0] += a;
+		state[1] += b;
+		state[2] += c;
+		state[3] += d;
+		state[4] += e;
+		state[5] += f;
+		state[6] += g;
+		state[7] += h;
 	}
-	uint32_t a = s->h[0], b = s->h[1], c = s->h[2], d = s->h[3];
-	uint32_t e = s->h[4], f = s->h[5], g = s->h[6], h = s->h[7];
-	for (int i = 0; i < 64; i++) {
-		uint32_t t1 = h + (ror(e, 6) ^ ror(e, 11) ^ ror(e, 25)) + ((e & f) ^ (~e & g)) +
-			      sha256_k[i] + w[i];
-		uint32_t t2 = (ror(a, 2) ^ ror(a, 13) ^ ror(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
-		h = g;
-		g = f;
-		f = e;
-		e = d + t1;
-		d = c;
-		c = b;
-		b = a;
-		a = t1 + t2;
+}
+
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+#define SHA256_HAVE_SHANI 1
+#include <cpuid.h>
+#include <immintrin.h>
+
+/* Four rounds with the SHA extensions. cur holds the message words of
+ * these rounds; when next_ is given it is finished from cur and prev
+ * (sha256msg2), and when older is given it is started (sha256msg1), so the
+ * schedule runs three groups ahead of the rounds. */
+#define SHANI_FOUR(g, cur, prev, next_, older, do_msg2, do_msg1)                                   \
+	do {                                                                                       \
+		__m128i m_ = _mm_add_epi32(                                                        \
+		    cur, _mm_loadu_si128((const __m128i *)(const void *)&sha256_k[4 * (g)]));      \
+		cdgh = _mm_sha256rnds2_epu32(cdgh, abef, m_);                                      \
+		if (do_msg2)                                                                       \
+			next_ = _mm_sha256msg2_epu32(                                              \
+			    _mm_add_epi32(next_, _mm_alignr_epi8(cur, prev, 4)), cur);             \
+		abef = _mm_sha256rnds2_epu32(abef, cdgh, _mm_shuffle_epi32(m_, 0x0e));             \
+		if (do_msg1)                                                                       \
+			older = _mm_sha256msg1_epu32(older, cur);                                  \
+	} while (0)
+
+/* The SHA-NI compression (Intel SHA extensions, with SSSE3 byte shuffles
+ * and an SSE4.1 blend). The state registers hold the words in the order
+ * the instructions want: ABEF and CDGH. */
+__attribute__((target("sha,sse4.1"))) static void sha256_blocks_shani(uint32_t state[8],
+								      const uint8_t *p, size_t n)
+{
+	const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
+	__m128i dcba = _mm_loadu_si128((const __m128i *)(const void *)&state[0]);
+	__m128i hgfe = _mm_loadu_si128((const __m128i *)(const void *)&state[4]);
+	__m128i badc = _mm_shuffle_epi32(dcba, 0xb1);
+	__m128i efgh = _mm_shuffle_epi32(hgfe, 0x1b);
+	__m128i abef = _mm_alignr_epi8(badc, efgh, 8);
+	__m128i cdgh = _mm_blend_epi16(efgh, badc, 0xf0);
+	for (; n > 0; n--, p += 64) {
+		const __m128i abef_in = abef, cdgh_in = cdgh;
+		__m128i w0 =
+		    _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), bswap);
+		__m128i w1 = _mm_shuffle_epi8(
+		    _mm_loadu_si128((const __m128i *)(const void *)(p + 16)), bswap);
+		__m128i w2 = _mm_shuffle_epi8(
+		    _mm_loadu_si128((const __m128i *)(const void *)(p + 32)), bswap);
+		__m128i w3 = _mm_shuffle_epi8(
+		    _mm_loadu_si128((const __m128i *)(const void *)(p + 48)), bswap);
+		/* Group g uses w[g%4], finishes w[(g+1)%4] (3 <= g <= 14) and
+		 * starts w[(g-1)%4] (1 <= g <= 12). */
+		SHANI_FOUR(0, w0, w3, w1, w3, 0, 0);
+		SHANI_FOUR(1, w1, w0, w2, w0, 0, 1);
+		SHANI_FOUR(2, w2, w1, w3, w1, 0, 1);
+		SHANI_FOUR(3, w3, w2, w0, w2, 1, 1);
+		SHANI_FOUR(4, w0, w3, w1, w3, 1, 1);
+		SHANI_FOUR(5, w1, w0, w2, w0, 1, 1);
+		SHANI_FOUR(6, w2, w1, w3, w1, 1, 1);
+		SHANI_FOUR(7, w3, w2, w0, w2, 1, 1);
+		SHANI_FOUR(8, w0, w3, w1, w3, 1, 1);
+		SHANI_FOUR(9, w1, w0, w2, w0, 1, 1);
+		SHANI_FOUR(10, w2, w1, w3, w1, 1, 1);
+		SHANI_FOUR(11, w3, w2, w0, w2, 1, 1);
+		SHANI_FOUR(12, w0, w3, w1, w3, 1, 1);
+		SHANI_FOUR(13, w1, w0, w2, w0, 1, 0);
+		SHANI_FOUR(14, w2, w1, w3, w1, 1, 0);
+		SHANI_FOUR(15, w3, w2, w0, w2, 0, 0);
+		abef = _mm_add_epi32(abef, abef_in);
+		cdgh = _mm_add_epi32(cdgh, cdgh_in);
 	}
-	s->h[0] += a;
-	s->h[1] += b;
-	s->h[2] += c;
-	s->h[3] += d;
-	s->h[4] += e;
-	s->h[5] += f;
-	s->h[6] += g;
-	s->h[7] += h;
+	__m128i feba = _mm_shuffle_epi32(abef, 0x1b);
+	__m128i dchg = _mm_shuffle_epi32(cdgh, 0xb1);
+	_mm_storeu_si128((__m128i *)(void *)&state[0], _mm_blend_epi16(feba, dchg, 0xf0));
+	_mm_storeu_si128((__m128i *)(void *)&state[4], _mm_alignr_epi8(dchg, feba, 8));
+}
+#endif
+
+/* The compression in use, chosen on the first sha256_init. */
+static void (*sha256_blocks)(uint32_t state[8], const uint8_t *p, size_t n);
+
+static bool sha256_cpu_has_shani(void)
+{
+#ifdef SHA256_HAVE_SHANI
+	/* GCC's __builtin_cpu_supports knows "sha", clang 14's does not:
+	 * CPUID leaf 7 says it for both (EBX bit 29). */
+	unsigned a = 0, b = 0, c = 0, d = 0;
+	if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !(b & (1u << 29)))
+		return false;
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("sse4.1");
+#else
+	return false;
+#endif
+}
+
+bool sha256_use_accel(bool want)
+{
+	bool accel = false;
+#ifdef SHA256_HAVE_SHANI
+	accel = want && sha256_cpu_has_shani();
+	sha256_blocks = accel ? sha256_blocks_shani : sha256_blocks_portable;
+#else
+	(void)want;
+	sha256_blocks = sha256_blocks_portable;
+#endif
+	return accel;
 }
 
 void sha256_init(struct sha256 *s)
 {
 	static const uint32_t init[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
 					 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+	if (!sha256_blocks)
+		sha256_use_accel(true);
 	memcpy(s->h, init, sizeof init);
 	s->bytes = 0;
 	s->used = 0;
@@ -89,33 +216,40 @@ void sha256_update(struct sha256 *s, const void *data, size_t n)
 {
 	const uint8_t *p = data;
 	s->bytes += n;
-	while (n > 0) {
+	if (s->used > 0) {
 		size_t take = 64 - s->used < n ? 64 - s->used : n;
 		memcpy(s->block + s->used, p, take);
 		s->used += take;
 		p += take;
 		n -= take;
-		if (s->used == 64) {
-			sha256_block(s, s->block);
-			s->used = 0;
-		}
+		if (s->used < 64)
+			return;
+		sha256_blocks(s->h, s->block, 1);
+		s->used = 0;
 	}
+	/* Whole blocks straight from the caller's buffer. */
+	if (n >= 64) {
+		sha256_blocks(s->h, p, n / 64);
+		p += n & ~(size_t)63;
+		n &= 63;
+	}
+	memcpy(s->block, p, n);
+	s->used = n;
 }
 
 void sha256_final_hex(struct sha256 *s, char hex[65])
 {
 	uint64_t bits = s->bytes * 8;
-	uint8_t pad = 0x80;
-	sha256_update(s, &pad, 1);
-	pad = 0;
-	while (s->used != 56)
-		sha256_update(s, &pad, 1);
-	uint8_t len[8];
+	uint8_t tail[128] = {0x80};
+	/* 0x80, zeros up to 56 bytes mod 64, then the length in bits. */
+	size_t pad = s->used < 56 ? 56 - s->used : 120 - s->used;
 	for (int i = 0; i < 8; i++)
-		len[i] = (uint8_t)(bits >> (56 - 8 * i));
-	sha256_update(s, len, 8);
+		tail[pad + i] = (uint8_t)(bits >> (56 - 8 * i));
+	sha256_update(s, tail, pad + 8);
+	static const char digits[] = "0123456789abcdef";
 	for (int i = 0; i < 8; i++)
-		snprintf(hex + 8 * i, 9, "%08x", s->h[i]);
+		for (int k = 0; k < 8; k++)
+			hex[8 * i + k] = digits[(s->h[i] >> (28 - 4 * k)) & 15];
 	hex[64] = '\0';
 }
 
@@ -252,10 +386,12 @@ static bool parse_manifest(json_t *j, struct cache_manifest *m, const char **why
 	const char *sha = jstring(j, "sha256"), *records_file = jstring(j, "records_file");
 	const char *plugin = jstring(j, "plugin"), *pversion = jstring(j, "plugin_version");
 	const char *options = jstring(j, "options_hash");
-	if (!juint(j, "manifest_version", &version) || version != CACHE_MANIFEST_VERSION) {
+	if (!juint(j, "manifest_version", &version) || version < CACHE_MANIFEST_OLDEST ||
+	    version > CACHE_MANIFEST_VERSION) {
 		*why = "unknown manifest version";
 		return false;
 	}
+	m->version = (int)version;
 	if (!url || !fetched_at || !sha || !plugin || !pversion || !options ||
 	    !juint(j, "size", &m->size) || !juint(j, "records", &m->records) ||
 	    !juint(j, "stream_format", &format) || !json_is_array(pages) ||
@@ -367,7 +503,8 @@ static json_t *manifest_json(const struct cache_manifest *m)
 						(json_int_t)p->size, "headers", headers));
 	}
 	json_t *j = json_object();
-	json_object_set_new(j, "manifest_version", json_integer(CACHE_MANIFEST_VERSION));
+	json_object_set_new(j, "manifest_version",
+			    json_integer(m->version ? m->version : CACHE_MANIFEST_VERSION));
 	json_object_set_new(j, "url", json_string(m->url));
 	json_object_set_new(j, "fetched_at", json_string(m->fetched_at));
 	json_object_set_new(j, "etag", jstr_or_null(m->etag));
@@ -501,7 +638,10 @@ bool cache_usable(const struct cache *c, const char *url, const struct mf_plugin
 bool cache_reusable(const struct cache *c, const char *url, const struct mf_plugin *plugin,
 		    const char *options_hash)
 {
-	return cache_usable(c, url, plugin) && str_eq(c->m.plugin_version, plugin->version) &&
+	/* An older manifest's sha256 was computed another way: its payload
+	 * can never compare equal, so it is refreshed and normalized once. */
+	return cache_usable(c, url, plugin) && c->m.version == CACHE_MANIFEST_VERSION &&
+	       str_eq(c->m.plugin_version, plugin->version) &&
 	       str_eq(c->m.options_hash, options_hash);
 }
 
@@ -713,20 +853,20 @@ int cache_build_add_page(struct cache_build *b, const struct fetched_page *p, ch
 	if (rc != 0)
 		return -1;
 
-	/* The payload hash covers each page with its length, so that the same
-	 * bytes cut into other pages are another payload. */
-	char len[32];
-	int n = snprintf(len, sizeof len, "page %zu\n", p->size);
-	sha256_update(&b->sum, len, (size_t)n);
-	sha256_update(&b->sum, p->data, p->size);
-	b->size += p->size;
-
 	b->pages = xrealloc(b->pages, (i + 1) * sizeof *b->pages);
 	b->page_sha = xrealloc(b->page_sha, (i + 1) * sizeof *b->page_sha);
 	struct sha256 one;
 	sha256_init(&one);
 	sha256_update(&one, p->data, p->size);
 	sha256_final_hex(&one, b->page_sha[i]);
+
+	/* The payload hash covers each page's hash with its length (so the
+	 * same bytes cut into other pages are another payload): the bytes
+	 * themselves are hashed once, for the page's content name. */
+	char line[128];
+	int n = snprintf(line, sizeof line, "page %zu %s\n", p->size, b->page_sha[i]);
+	sha256_update(&b->sum, line, (size_t)n);
+	b->size += p->size;
 
 	/* Cookies are the server's state, not the payload's: never cached. */
 	size_t kept = 0;
@@ -771,6 +911,59 @@ int cache_build_read_page(const struct cache_build *b, size_t i, struct fetched_
 	}
 	fetched_page_make(out, (unsigned)i, xstrdup(p->url), p->status, data, len,
 			  copy_headers(p->headers, p->n_headers), p->n_headers);
+	return 0;
+}
+
+int cache_read_page(const struct cache *c, size_t i, struct fetched_page *out, char *err,
+		    size_t errlen)
+{
+	if (!c->valid || i >= c->m.n_pages) {
+		snprintf(err, errlen, "the cache has no page %zu", i + 1);
+		return -1;
+	}
+	const struct cache_page *p = &c->m.pages[i];
+	char *path = cache_file_path(c, p->file);
+	size_t len = 0;
+	char *data = read_file(path, &len, err, errlen);
+	free(path);
+	if (!data)
+		return -1;
+	if (len != p->size) {
+		snprintf(err, errlen, "%s/%s: changed on disk", c->dir, p->file);
+		free(data);
+		return -1;
+	}
+	fetched_page_make(out, (unsigned)i, xstrdup(p->url), p->status, data, len,
+			  copy_headers(p->headers, p->n_headers), p->n_headers);
+	return 0;
+}
+
+const char *cache_page_etag(const struct cache *c, size_t i, const char *url)
+{
+	if (!c->valid || i >= c->m.n_pages || !url)
+		return NULL;
+	const struct cache_page *p = &c->m.pages[i];
+	char *shown = url_redacted(url);
+	bool same = str_eq(shown, p->url);
+	free(shown);
+	for (size_t k = 0; same && k < p->n_headers; k++)
+		if (strcasecmp(p->headers[k].name, "ETag") == 0)
+			return p->headers[k].value;
+	return NULL;
+}
+
+int cache_build_add_cached(struct cache_build *b, const struct cache *c, size_t n, char *err,
+			   size_t errlen)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct fetched_page page;
+		if (cache_read_page(c, i, &page, err, errlen) != 0)
+			return -1;
+		int rc = cache_build_add_page(b, &page, err, errlen);
+		fetched_page_free(&page);
+		if (rc != 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -884,6 +1077,7 @@ int cache_commit_manifest(struct cache *c, struct cache_build *b, const struct c
 		.plugin_version = xstrdup(meta->plugin_version),
 		.stream_format = MF_STREAM_VERSION,
 		.options_hash = xstrdup(meta->options_hash),
+		.version = CACHE_MANIFEST_VERSION,
 	};
 	for (size_t i = 0; i < b->n_pages; i++)
 		copy_page(&m.pages[i], &b->pages[i]);

@@ -27,7 +27,11 @@
 #include "record.h"
 #include "stream.h"
 
-#define CACHE_MANIFEST_VERSION 1
+/* 2: the payload sha256 is made from the pages' own hashes and sizes. A
+ * version 1 cache is still read: usable as last good data, but not
+ * reusable (its sha256 means something else), so it is normalized once. */
+#define CACHE_MANIFEST_VERSION 2
+#define CACHE_MANIFEST_OLDEST 1
 
 /* SHA-256, for payloads and content names. */
 struct sha256 {
@@ -40,6 +44,10 @@ void sha256_init(struct sha256 *s);
 void sha256_update(struct sha256 *s, const void *data, size_t n);
 /* Lowercase hex digest into hex (65 bytes with the terminator). */
 void sha256_final_hex(struct sha256 *s, char hex[65]);
+/* Use the CPU's SHA instructions (x86 SHA-NI) when want and the CPU has
+ * them, else the portable code; returns whether they are in use. The first
+ * sha256_init picks them by itself; the tests call this to check both. */
+bool sha256_use_accel(bool want);
 
 struct cache_page {
 	char *file; /* name inside the instance (or build) folder */
@@ -55,7 +63,7 @@ struct cache_manifest {
 	char *fetched_at;    /* ISO 8601 UTC: when the payload was fetched or last renewed */
 	char *etag;	     /* of the first page; NULL: none */
 	char *last_modified; /* of the first page; NULL: none */
-	char *sha256;	     /* of the whole payload (all pages, with their lengths) */
+	char *sha256;	     /* of the payload: every page's sha256 with its length */
 	uint64_t size;	     /* payload bytes */
 	struct cache_page *pages;
 	size_t n_pages;
@@ -65,6 +73,7 @@ struct cache_manifest {
 	char *plugin_version;
 	int stream_format;  /* MF_STREAM_VERSION of the records file */
 	char *options_hash; /* cache_options_hash of the source when fetched */
+	int version;	    /* manifest_version it was read with */
 };
 void cache_manifest_free(struct cache_manifest *m);
 
@@ -134,6 +143,16 @@ void cache_build_seal(struct cache_build *b);
 /* Read page i back for normalize. */
 int cache_build_read_page(const struct cache_build *b, size_t i, struct fetched_page *out,
 			  char *err, size_t errlen);
+/* Read page i of the last good payload, with its stored headers. */
+int cache_read_page(const struct cache *c, size_t i, struct fetched_page *out, char *err,
+		    size_t errlen);
+/* The ETag stored for page i of the last good payload when that page came
+ * from url; NULL otherwise. Borrowed from c. */
+const char *cache_page_etag(const struct cache *c, size_t i, const char *url);
+/* Add the first n pages of the last good payload to the build, as if they
+ * had been fetched again (pages a validation found unchanged). */
+int cache_build_add_cached(struct cache_build *b, const struct cache *c, size_t n, char *err,
+			   size_t errlen);
 /* Create the file the new record stream goes to; returns its fd or -1. */
 int cache_build_open_stream(struct cache_build *b, char *err, size_t errlen);
 

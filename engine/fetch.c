@@ -391,31 +391,120 @@ static void describe_failure(const struct transfer *t, CURLcode rc, enum url_sch
 }
 
 /* libcurl reads a directory as an empty body and would block on a FIFO:
- * only regular files are pages. Returns 0, or -1 with err filled. */
-static int check_local_file(const char *url, const char *what, char *err, size_t errlen)
+ * only regular files are pages. Returns 0 with *st filled, or -1 with err
+ * filled. */
+static int check_local_file(const char *url, const char *what, struct stat *st, char *err,
+			    size_t errlen)
 {
 	char *path = file_url_path(url);
 	if (!path) {
 		snprintf(err, errlen, "%s: not a valid file URL", what);
 		return -1;
 	}
-	struct stat st;
-	int rc = stat(path, &st);
+	int rc = stat(path, st);
 	int why = errno;
 	free(path);
 	if (rc != 0) {
 		snprintf(err, errlen, "%s: %s", what, strerror(why));
 		return -1;
 	}
-	if (S_ISDIR(st.st_mode)) {
+	if (S_ISDIR(st->st_mode)) {
 		snprintf(err, errlen, "%s: %s", what, strerror(EISDIR));
 		return -1;
 	}
-	if (!S_ISREG(st.st_mode)) {
+	if (!S_ISREG(st->st_mode)) {
 		snprintf(err, errlen, "%s: not a regular file", what);
 		return -1;
 	}
 	return 0;
+}
+
+/* ------------------------------------------------------------- file: validators */
+
+/* A file: page has no server to ask, so its stat stands in for one: the
+ * ETag names the file (device, inode) and its state (size, mtime with
+ * nanoseconds), and a conditional request whose If-None-Match equals it is
+ * answered 304 without reading a byte. */
+
+/* Seconds a file's mtime must lie before the read for its stat to be
+ * trusted: a write in the same timestamp tick as the one before it leaves
+ * size and mtime as they were (coarse or 1-2 s granular file systems). */
+#define FILE_RACY_SECONDS 2
+
+static void file_etag(const struct stat *st, char *out, size_t len)
+{
+	snprintf(out, len, "\"file-%llx-%llx-%llx-%lld.%09ld\"", (unsigned long long)st->st_dev,
+		 (unsigned long long)st->st_ino, (unsigned long long)st->st_size,
+		 (long long)st->st_mtim.tv_sec, (long)st->st_mtim.tv_nsec);
+}
+
+/* RFC 9110 IMF-fixdate, written without the locale. */
+static void http_date(time_t t, char *out, size_t len)
+{
+	static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+	static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+					   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+	struct tm tm;
+	if (!gmtime_r(&t, &tm) || tm.tm_wday < 0 || tm.tm_wday > 6 || tm.tm_mon < 0 ||
+	    tm.tm_mon > 11) {
+		snprintf(out, len, "Thu, 01 Jan 1970 00:00:00 GMT");
+		return;
+	}
+	snprintf(out, len, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday], tm.tm_mday,
+		 months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+static bool same_file_state(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+static void add_header(struct http_header **h, size_t *n, const char *name, const char *value)
+{
+	*h = xrealloc(*h, (*n + 1) * sizeof **h);
+	(*h)[(*n)++] = (struct http_header){.name = xstrdup(name), .value = xstrdup(value)};
+}
+
+/* The validators of a file in state st, as response headers. */
+static void add_file_validators(struct transfer *t, const struct stat *st)
+{
+	char etag[128], date[64];
+	file_etag(st, etag, sizeof etag);
+	http_date(st->st_mtim.tv_sec, date, sizeof date);
+	add_header(&t->headers, &t->n_headers, "ETag", etag);
+	add_header(&t->headers, &t->n_headers, "Last-Modified", date);
+}
+
+static const char *request_header(const struct mf_request *req, const char *name)
+{
+	for (size_t i = 0; i < req->n_headers; i++)
+		if (strcasecmp(req->headers[i].name, name) == 0)
+			return req->headers[i].value;
+	return NULL;
+}
+
+/* The file is as the request's If-None-Match says it was. */
+static bool file_not_modified(const struct mf_request *req, const struct stat *st)
+{
+	const char *want = request_header(req, "If-None-Match");
+	char etag[128];
+	file_etag(st, etag, sizeof etag);
+	return want && strcmp(want, etag) == 0;
+}
+
+/* After a read: validators only when the file did not change while it was
+ * read and its mtime is old enough to be trusted (see FILE_RACY_SECONDS). */
+static void validate_file_read(struct transfer *t, const char *url, const struct stat *before,
+			       const struct timespec *started)
+{
+	char *path = file_url_path(url);
+	struct stat after;
+	bool same = path && stat(path, &after) == 0 && same_file_state(before, &after) &&
+		    (uint64_t)after.st_size == (uint64_t)t->body.len;
+	free(path);
+	if (same && after.st_mtim.tv_sec < started->tv_sec - FILE_RACY_SECONDS)
+		add_file_validators(t, &after);
 }
 
 /* Check a redirect from the hop at `from` to `to`. Returns NULL when it is
@@ -552,9 +641,20 @@ int fetch_perform(const struct fetch_limits *lim, const struct mf_request *req, 
 			snprintf(err, errlen, "%s: offline: not fetching", what);
 			goto out;
 		}
-		if (scheme == SCHEME_FILE && check_local_file(url, what, err, errlen) != 0)
+		struct stat file_st;
+		if (scheme == SCHEME_FILE &&
+		    check_local_file(url, what, &file_st, err, errlen) != 0)
 			goto out;
+		if (scheme == SCHEME_FILE && file_not_modified(req, &file_st)) {
+			transfer_reset(&t);
+			add_file_validators(&t, &file_st);
+			status = 304;
+			rc = FETCH_NOT_MODIFIED;
+			break;
+		}
 		seen_https = seen_https || scheme == SCHEME_HTTPS;
+		struct timespec started;
+		clock_gettime(CLOCK_REALTIME, &started);
 
 		curl_slist_free_all(headers);
 		bool headers_ok;
@@ -572,6 +672,7 @@ int fetch_perform(const struct fetch_limits *lim, const struct mf_request *req, 
 		}
 		if (scheme == SCHEME_FILE) {
 			status = 200; /* libcurl reports 0 for file: */
+			validate_file_read(&t, url, &file_st, &started);
 			break;
 		}
 		char *location = NULL;

@@ -64,7 +64,13 @@ struct fetched_page {
  * FETCH_NOT_MODIFIED with out filled (empty body, the response headers) for
  * a 304; otherwise -1 with a message in err naming the URL and what happened
  * ("GET https://…: HTTP 503", "file:///x.json: No such file or directory",
- * "…: body larger than 268435456 bytes"). Auth headers never appear in err. */
+ * "…: body larger than 268435456 bytes"). Auth headers never appear in err.
+ *
+ * A file: page gets validators made from its stat: an ETag naming device,
+ * inode, size and mtime (nanoseconds), and a Last-Modified; none when the
+ * file changed while read or was modified within the last seconds (its
+ * stat could then miss a write). A file: request whose If-None-Match equals
+ * the file's ETag now is answered 304 without reading the file. */
 int fetch_perform(const struct fetch_limits *lim, const struct mf_request *req, unsigned index,
 		  struct fetched_page *out, char *err, size_t errlen);
 void fetched_page_free(struct fetched_page *p);

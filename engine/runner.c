@@ -435,6 +435,11 @@ static int fetch_pages(struct source_run *sr, struct cache_build *b, bool condit
 	struct fetched_page page = {0};
 	bool have_page = false;
 	*not_modified = false;
+	/* A file: 304 vouches for one file only (fetch.h): every page the
+	 * plugin plans is validated against the cached page of that place,
+	 * and a payload is unchanged only when all of them are. */
+	bool by_page = conditional && has_scheme(sr->ctx.url, "file");
+	size_t validated = 0; /* pages answered 304, not in the build */
 	for (unsigned index = 0;; index++) {
 		struct mf_request req;
 		request_init(&req);
@@ -443,6 +448,10 @@ static int fetch_pages(struct source_run *sr, struct cache_build *b, bool condit
 		if (prc == MF_DONE) {
 			request_clear(&req);
 			rc = 0;
+			if (validated > 0 && validated == sr->cache.m.n_pages)
+				*not_modified = true;
+			else if (validated > 0)
+				rc = cache_build_add_cached(b, &sr->cache, validated, err, errlen);
 			break;
 		}
 		if (prc != MF_OK || !req.url) {
@@ -470,9 +479,37 @@ static int fetch_pages(struct source_run *sr, struct cache_build *b, bool condit
 		if (cond && sr->cache.m.last_modified)
 			request_add_header(&req, "If-Modified-Since", sr->cache.m.last_modified,
 					   false);
+		const char *page_etag = by_page && index > 0 && validated == index
+						? cache_page_etag(&sr->cache, index, req.url)
+						: NULL;
+		if (page_etag) {
+			cond = true;
+			request_add_header(&req, "If-None-Match", page_etag, false);
+		}
 		struct fetched_page next;
 		int frc = fetch_perform(&lim, &req, index, &next, err, errlen);
 		request_clear(&req);
+		if (frc == FETCH_NOT_MODIFIED && cond && by_page) {
+			/* The plugin plans the next page from the cached copy. */
+			if (index == 0)
+				take_validators(sr, &next);
+			fetched_page_free(&next);
+			fetched_page_free(&page);
+			have_page = false;
+			if (cache_read_page(&sr->cache, index, &page, err, errlen) != 0)
+				break;
+			have_page = true;
+			validated++;
+			continue;
+		}
+		if (frc == 0 && validated > 0) {
+			/* A page changed: the ones before it go in from the cache. */
+			if (cache_build_add_cached(b, &sr->cache, validated, err, errlen) != 0) {
+				fetched_page_free(&next);
+				break;
+			}
+			validated = 0;
+		}
 		if (frc == FETCH_NOT_MODIFIED) {
 			if (cond) {
 				take_validators(sr, &next);
@@ -614,7 +651,10 @@ static void refresh(struct source_run *sr)
 		fall_back(sr, err);
 		return;
 	}
-	bool conditional = sr->reusable && (sr->cache.m.etag || sr->cache.m.last_modified);
+	/* A file: source's 304 comes from a stat, not from its upstream:
+	 * --force-refresh reads it again. */
+	bool conditional = sr->reusable && (sr->cache.m.etag || sr->cache.m.last_modified) &&
+			   !(opts->force_refresh && has_scheme(sr->ctx.url, "file"));
 	bool not_modified = false;
 	if (fetch_pages(sr, &b, conditional, &not_modified, err, sizeof err) != 0) {
 		snprintf(why, sizeof why, "%s%s%s", note, *note ? "; " : "", err);

@@ -242,28 +242,10 @@ static char *one_source_ini(int port, const char *core_extra, const char *source
 
 /* ------------------------------------------------------------- sha256 */
 
-static void test_sha256(void)
+/* A million 'a' fed in odd-sized pieces crosses every block edge. */
+static void sha256_million_a(char hex[65])
 {
-	static const struct {
-		const char *in;
-		const char *hex;
-	} cases[] = {
-	    {"", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
-	    {"abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
-	    {"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
-	     "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"},
-	};
-	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		struct sha256 s;
-		char hex[65];
-		sha256_init(&s);
-		sha256_update(&s, cases[i].in, strlen(cases[i].in));
-		sha256_final_hex(&s, hex);
-		CU_ASSERT_STRING_EQUAL(hex, cases[i].hex);
-	}
-	/* A million 'a' fed in odd-sized pieces crosses every block edge. */
 	struct sha256 s;
-	char hex[65];
 	sha256_init(&s);
 	char chunk[997];
 	memset(chunk, 'a', sizeof chunk);
@@ -274,8 +256,73 @@ static void test_sha256(void)
 		left -= n;
 	}
 	sha256_final_hex(&s, hex);
+}
+
+static void sha256_known_answers(void)
+{
+	static const struct {
+		const char *in;
+		const char *hex;
+	} cases[] = {
+	    {"", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+	    {"abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
+	    /* 448 bits: the padding needs a block of its own. */
+	    {"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+	     "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"},
+	    /* 896 bits: two whole blocks from the caller's buffer. */
+	    {"abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopq"
+	     "klmnopqrlmnopqrsmnopqrstnopqrstu",
+	     "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct sha256 s;
+		char hex[65];
+		sha256_init(&s);
+		sha256_update(&s, cases[i].in, strlen(cases[i].in));
+		sha256_final_hex(&s, hex);
+		CU_ASSERT_STRING_EQUAL(hex, cases[i].hex);
+	}
+	char hex[65];
+	sha256_million_a(hex);
 	CU_ASSERT_STRING_EQUAL(hex,
 			       "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+/* The digest of buf[0..n) fed in two pieces cut at `cut`. */
+static void sha256_cut(const unsigned char *buf, size_t n, size_t cut, char hex[65])
+{
+	struct sha256 s;
+	sha256_init(&s);
+	sha256_update(&s, buf, cut);
+	sha256_update(&s, buf + cut, n - cut);
+	sha256_final_hex(&s, hex);
+}
+
+static void test_sha256(void)
+{
+	/* The portable code always, the CPU's SHA instructions when it has
+	 * them (valgrind's CPU does not). */
+	CU_ASSERT_FALSE(sha256_use_accel(false));
+	sha256_known_answers();
+	bool accel = sha256_use_accel(true);
+	if (accel)
+		sha256_known_answers();
+	else
+		fprintf(stderr, "(no SHA instructions here: portable code only) ");
+
+	/* Both give the same digests for every length around block edges,
+	 * whatever the cut. */
+	unsigned char buf[300];
+	for (size_t i = 0; i < sizeof buf; i++)
+		buf[i] = (unsigned char)(i * 167 + 13);
+	for (size_t n = 0; n <= sizeof buf; n += 7) {
+		char a[65], b[65];
+		sha256_use_accel(false);
+		sha256_cut(buf, n, n / 3, a);
+		sha256_use_accel(true);
+		sha256_cut(buf, n, n - n / 5, b);
+		CU_ASSERT_STRING_EQUAL(a, b);
+	}
 }
 
 /* ------------------------------------------------------------- TTL, 304, normalize once */
@@ -472,6 +519,347 @@ static void test_normalize_once(void)
 	free(first);
 	free(second);
 	free(fetched);
+	free(ini);
+	free(opt);
+	free(count);
+	tu_rm_rf(dir);
+	free(dir);
+	httpd_stop(&h);
+}
+
+/* ------------------------------------------------------------- file: validated by stat */
+
+/* Set a file's mtime (atime left alone). */
+static void set_mtime(const char *path, time_t sec, long nsec)
+{
+	const struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT}, {.tv_sec = sec, .tv_nsec = nsec}};
+	CU_ASSERT_FATAL(utimensat(AT_FDCWD, path, ts, 0) == 0);
+}
+
+/* Rewrite a file in place (same inode) and give it an mtime. */
+static void rewrite(const char *dir, const char *name, const char *content, time_t sec, long nsec)
+{
+	char *path = tu_write_file(dir, name, content);
+	set_mtime(path, sec, nsec);
+	free(path);
+}
+
+static bool ids_are(const struct source_result *res, const char *want)
+{
+	struct strbuf sb;
+	strbuf_init(&sb);
+	for (size_t k = 0; k < res->records.count; k++)
+		strbuf_printf(&sb, "%s%s", k ? " " : "", res->records.items[k]->native_id);
+	char *got = strbuf_detach(&sb);
+	bool same = strcmp(got, want) == 0;
+	if (!same)
+		fprintf(stderr, "\n%s: records %s, expected %s\n", res->source->name, got, want);
+	free(got);
+	return same;
+}
+
+#define T1 1700000000
+/* The same size as PAGE_ABC: a rewrite keeps size and inode. */
+#define PAGE_XYZ "offer: openai x\noffer: openai y\noffer: anthropic z\n"
+#define PAGE_PQR "offer: openai p\noffer: openai q\noffer: anthropic r\n"
+#define PAGE_DEF "offer: openai d\noffer: openai e\noffer: anthropic f\n"
+
+static void test_file_validated_by_stat(void)
+{
+	char *dir = tu_tmpdir();
+	char *count = xasprintf("%s/normalize.log", dir);
+	char *ini = xasprintf(CORE "[source f]\nplugin = cx_pager\nurl = file:feed.txt\n"
+				   "ttl_hours = 0\ncount_file = %s\n",
+			      count);
+	rewrite(dir, "feed.txt", PAGE_ABC, T1, 123456789);
+	struct run r;
+	run_once(&r, dir, ini, NULL);
+	CU_ASSERT(status_is(&r.results[0], SOURCE_FRESH));
+	CU_ASSERT(ids_are(&r.results[0], "a b c"));
+	CU_ASSERT_EQUAL(count_lines(count), 1);
+	/* Validators made from the stat, nanoseconds included. */
+	char *etag = manifest_string(dir, "f", "etag");
+	CU_ASSERT(has(etag, "\"file-"));
+	CU_ASSERT(has(etag, "-1700000000.123456789\""));
+	char *lm = manifest_string(dir, "f", "last_modified");
+	CU_ASSERT(lm && strcmp(lm, "Tue, 14 Nov 2023 22:13:20 GMT") == 0);
+
+	/* Past the TTL, the stat unchanged: fresh from the cache, fetched_at
+	 * renewed, no normalize. Other bytes of the same size under the same
+	 * stat prove the file was not even read. */
+	rewrite(dir, "feed.txt", PAGE_XYZ, T1, 123456789);
+	age_cache(dir, "f");
+	run_go(&r, NULL);
+	CU_ASSERT(status_is(&r.results[0], SOURCE_FRESH));
+	CU_ASSERT_PTR_NULL(r.results[0].message);
+	CU_ASSERT(ids_are(&r.results[0], "a b c"));
+	CU_ASSERT_EQUAL(count_lines(count), 1);
+	char *renewed = manifest_string(dir, "f", "fetched_at");
+	CU_ASSERT(renewed && strcmp(renewed, OLD_TIME) != 0);
+	CU_ASSERT(renewed && r.results[0].fetched_at &&
+		  strcmp(renewed, r.results[0].fetched_at) == 0);
+	free(renewed);
+
+	/* One nanosecond later: read again, the new bytes normalized. */
+	char *feed = xasprintf("%s/feed.txt", dir);
+	set_mtime(feed, T1, 123456790);
+	run_go(&r, NULL);
+	CU_ASSERT(status_is(&r.results[0], SOURCE_FRESH));
+	CU_ASSERT(ids_are(&r.results[0], "x y z"));
+	CU_ASSERT_EQUAL(count_lines(count), 2);
+	char *etag2 = manifest_string(dir, "f", "etag");
+	CU_ASSERT(has(etag2, "-1700000000.123456790\""));
+
+	/* Touched, the same bytes: read (the new stat is recorded), not
+	 * normalized (the payload hash is the same). */
+	set_mtime(feed, T1 + 60, 5);
+	run_go(&r, NULL);
+	CU_ASSERT(status_is(&r.results[0], SOURCE_FRESH));
+	CU_ASSERT(ids_are(&r.results[0], "x y z"));
+	CU_ASSERT_EQUAL(count_lines(count), 2);
+	char *etag3 = manifest_string(dir, "f", "etag");
+	CU_ASSERT(has(etag3, "-1700000060.000000005\""));
+
+	/* New bytes of the same size written now: read. An mtime this recent
+	 * is not trusted (a write in the same tick would not move it), so no
+	 * validator is kept and the next run reads the file again too. */
+	free(tu_write_file(dir, "feed.txt", PAGE_PQR));
+	run_go(&r, NULL);
+	CU_ASSERT(status_is(&r.results[0], SOURCE_FRESH));
+	CU_ASSERT(ids_are(&r.results[0], "p q r"));
+	CU_ASSERT_EQUAL(count_lines(count), 3);
+	char *etag4 = manifest_string(dir, "f", "etag");
+	CU_ASSERT_PTR_NULL(etag4);
+	rewrite(dir, "feed.txt", PAGE_DEF, T1 + 120, 0);
+	run_go(&r, NULL);
+	CU_ASSERT(ids_are(&r.results[0], "d e f"));
+	CU_ASSERT_EQUAL(count_lines(count), 4);
+	char *etag5 = manifest_string(dir, "f", "etag");
+	CU_ASSERT(has(etag5, "-1700000120.000000000\""));
+
+	/* --force-refresh reads the file whatever its stat says. */
+	rewrite(dir, "feed.txt", PAGE_ABC, T1 + 120, 0);
+	const struct run_options force = {.force_refresh = true};
+	run_go(&r, &force);
+	CU_ASSERT(status_is(&r.results[0], SOURCE_FRESH));
+	CU_ASSERT(ids_are(&r.results[0], "a b c"));
+	CU_ASSERT_EQUAL(count_lines(count), 5);
+
+	/* The file gone: a stat failure is a failed fetch, the cache serves. */
+	CU_ASSERT(unlink(feed) == 0);
+	run_go(&r, NULL);
+	CU_ASSERT(status_is(&r.results[0], SOURCE_STALE));
+	CU_ASSERT(has(r.results[0].message, "No such file or directory"));
+	CU_ASSERT(ids_are(&r.results[0], "a b c"));
+	run_free(&r);
+
+	free(feed);
+	free(etag);
+	free(etag2);
+	free(etag3);
+	free(etag4);
+	free(etag5);
+	free(lm);
+	free(ini);
+	free(count);
+	tu_rm_rf(dir);
+	free(dir);
+}
+
+/* A file: source of several pages is unchanged only when every page is. */
+static void test_file_pages_each_validated(void)
+{
+	char *dir = tu_tmpdir();
+	char *count = xasprintf("%s/normalize.log", dir);
+	char *ini = xasprintf(CORE "[source f]\nplugin = cx_pager\nurl = file:p1.txt\n"
+				   "ttl_hours = 0\ncount_file = %s\n",
+			      count);
+	rewrite(dir, "p1.txt", "offer: openai a\nnext: p2.txt\n", T1, 1);
+	rewrite(dir, "p2.txt", "offer: openai b\nnext: p3.txt\n", T1, 2);
+	rewrite(dir, "p3.txt", "offer: openai c\n", T1, 3);
+	struct run r;
+	run_once(&r, dir, ini, NULL);
+	CU_ASSERT(status_is(&r.results[0], SOURCE_FRESH));
+	CU_ASSERT(ids_are(&r.results[0], "a b c"));
+	CU_ASSERT_EQUAL(count_lines(count), 3);
+
+	/* Every stat as recorded: nothing read (the swapped bytes stay
+	 * unseen), nothing normalized. */
+	rewrite(dir, "p2.txt", "offer: openai B\nnext: p3.txt\n", T1, 2);
+	run_go(&r, NULL);
+	CU_ASSERT(status_is(&r.results[0], SOURCE_FRESH));
+	CU_ASSERT(ids_are(&r.results[0], "a b c"));
+	CU_ASSERT_EQUAL(count_lines(count), 3);
+
+	/* The last page changed: read; the first two come from the cache
+	 * (their stat vouches for them), the payload is new. */
+	rewrite(dir, "p3.txt", "offer: openai C\n", T1, 4);
+	run_go(&r, NULL);
+	CU_ASSERT(status_is(&r.results[0], SOURCE_FRESH));
+	CU_ASSERT(ids_are(&r.results[0], "a b C"));
+	CU_ASSERT_EQUAL(count_lines(count), 6);
+	json_t *m = manifest(dir, "f");
+	CU_ASSERT_EQUAL(json_array_size(json_object_get(m, "pages")), 3);
+	json_decref(m);
+
+	/* Unchanged again, then the middle page touched: read from there on. */
+	run_go(&r, NULL);
+	CU_ASSERT(ids_are(&r.results[0], "a b C"));
+	CU_ASSERT_EQUAL(count_lines(count), 6);
+	rewrite(dir, "p2.txt", "offer: openai B\n", T1, 5); /* now the last page */
+	run_go(&r, NULL);
+	CU_ASSERT(status_is(&r.results[0], SOURCE_FRESH));
+	CU_ASSERT(ids_are(&r.results[0], "a B"));
+	CU_ASSERT_EQUAL(count_lines(count), 8);
+
+	/* A page gone: the refresh fails, the last good data serves. */
+	char *p2 = xasprintf("%s/p2.txt", dir);
+	CU_ASSERT(unlink(p2) == 0);
+	run_go(&r, NULL);
+	CU_ASSERT(status_is(&r.results[0], SOURCE_STALE));
+	CU_ASSERT(has(r.results[0].message, "p2.txt: No such file or directory"));
+	CU_ASSERT(ids_are(&r.results[0], "a B"));
+	run_free(&r);
+
+	free(p2);
+	free(ini);
+	free(count);
+	tu_rm_rf(dir);
+	free(dir);
+}
+
+/* ------------------------------------------------------------- cache format */
+
+/* The payload sha256: each page's own sha256 with its size, hashed. */
+static void test_payload_hash_from_pages(void)
+{
+	char *dir = tu_tmpdir();
+	char *ini = xasprintf(CORE "[source f]\nplugin = cx_pager\nurl = file:p1.txt\n");
+	rewrite(dir, "p1.txt", "offer: openai a\nnext: p2.txt\n", T1, 0);
+	rewrite(dir, "p2.txt", "offer: openai b\n", T1, 0);
+	struct run r;
+	run_once(&r, dir, ini, NULL);
+	CU_ASSERT(status_is(&r.results[0], SOURCE_FRESH));
+	run_free(&r);
+	json_t *m = manifest(dir, "f");
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(m, "manifest_version")),
+			CACHE_MANIFEST_VERSION);
+	json_t *pages = json_object_get(m, "pages");
+	CU_ASSERT_EQUAL_FATAL(json_array_size(pages), 2);
+	struct sha256 sum;
+	sha256_init(&sum);
+	for (size_t i = 0; i < 2; i++) {
+		const char *file = jstr(json_array_get(pages, i), "file");
+		CU_ASSERT_EQUAL_FATAL(strlen(file), 5 + 64);
+		char *line = xasprintf("page %lld %s\n",
+				       (long long)json_integer_value(
+					   json_object_get(json_array_get(pages, i), "size")),
+				       file + 5);
+		sha256_update(&sum, line, strlen(line));
+		free(line);
+	}
+	char hex[65];
+	sha256_final_hex(&sum, hex);
+	CU_ASSERT_STRING_EQUAL(jstr(m, "sha256"), hex);
+	json_decref(m);
+	free(ini);
+	tu_rm_rf(dir);
+	free(dir);
+}
+
+/* Make the manifest look written by an older (or newer) program. */
+static void set_manifest_version(const char *dir, const char *instance, int version,
+				 const char *sha)
+{
+	char *path = manifest_path(dir, instance);
+	json_t *j = json_load_file(path, 0, NULL);
+	CU_ASSERT_FATAL(j != NULL);
+	json_object_set_new(j, "manifest_version", json_integer(version));
+	if (sha)
+		json_object_set_new(j, "sha256", json_string(sha));
+	CU_ASSERT(json_dump_file(j, path, 0) == 0);
+	json_decref(j);
+	free(path);
+}
+
+/* A version 1 cache: its sha256 was the hash of the bytes themselves. */
+#define V1_SHA "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+static void test_old_cache_format(void)
+{
+	struct httpd h;
+	httpd_start(&h, "{\"/data\": {\"body\": \"" PAGE_ABC "\", \"not_modified\": true, "
+			"\"headers\": {\"ETag\": \"\\\"v1\\\"\"}}}");
+	char *dir = tu_tmpdir();
+	char *count = xasprintf("%s/normalize.log", dir);
+	char *opt = xasprintf("count_file = %s\n", count);
+	char *ini = one_source_ini(h.plain, NULL, opt);
+	struct run r;
+	run_once(&r, dir, ini, NULL);
+	CU_ASSERT(status_is(&r.results[0], SOURCE_FRESH));
+	CU_ASSERT_EQUAL(count_lines(count), 1);
+	char *first = records_digest(&r.results[0]);
+
+	/* An old cache within its TTL: read (no warning about damage), but
+	 * refreshed unconditionally and normalized once, then current. */
+	set_manifest_version(dir, "web", 1, V1_SHA);
+	struct cache c;
+	char why[512];
+	char *cache_dir = xasprintf("%s/cache", dir);
+	cache_open(&c, cache_dir, "web", why, sizeof why);
+	CU_ASSERT_STRING_EQUAL(why, "");
+	CU_ASSERT(c.valid);
+	CU_ASSERT_EQUAL(c.m.version, 1);
+	cache_close(&c);
+	run_go(&r, NULL);
+	CU_ASSERT(status_is(&r.results[0], SOURCE_FRESH));
+	CU_ASSERT_EQUAL(count_lines(count), 2);
+	CU_ASSERT_EQUAL(httpd_requests(&h, NULL, "/data", NULL, NULL), 2);
+	CU_ASSERT_EQUAL(httpd_requests(&h, NULL, "/data", "if-none-match", NULL), 0);
+	json_t *m = manifest(dir, "web");
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(m, "manifest_version")),
+			CACHE_MANIFEST_VERSION);
+	CU_ASSERT(strcmp(jstr(m, "sha256"), V1_SHA) != 0);
+	json_decref(m);
+	char *second = records_digest(&r.results[0]);
+	CU_ASSERT_STRING_EQUAL(first, second);
+	free(second);
+	/* From now on the usual: within the TTL, cached. */
+	run_go(&r, NULL);
+	CU_ASSERT(status_is(&r.results[0], SOURCE_CACHED));
+	CU_ASSERT_EQUAL(count_lines(count), 2);
+
+	/* An old cache when the upstream is down: its records serve, stale. */
+	set_manifest_version(dir, "web", 1, V1_SHA);
+	age_cache(dir, "web");
+	httpd_kill(&h);
+	run_go(&r, NULL);
+	CU_ASSERT(status_is(&r.results[0], SOURCE_STALE));
+	CU_ASSERT(has(r.results[0].message, "; using cache from " OLD_TIME));
+	second = records_digest(&r.results[0]);
+	CU_ASSERT_STRING_EQUAL(first, second);
+	free(second);
+	/* The parent's own fallback reads it too. */
+	cache_open(&c, cache_dir, "web", why, sizeof why);
+	struct record_array records = {0};
+	char err[256];
+	CU_ASSERT(cache_load_records(&c, &records, err, sizeof err) == 0);
+	CU_ASSERT_EQUAL(records.count, 3);
+	record_array_free(&records);
+	cache_close(&c);
+
+	/* A manifest of a newer program is not understood: treated as damaged. */
+	set_manifest_version(dir, "web", CACHE_MANIFEST_VERSION + 1, NULL);
+	cache_open(&c, cache_dir, "web", why, sizeof why);
+	CU_ASSERT(has(why, "unknown manifest version"));
+	CU_ASSERT(!c.valid);
+	cache_close(&c);
+	run_go(&r, NULL);
+	CU_ASSERT(status_is(&r.results[0], SOURCE_FAILED));
+	run_free(&r);
+
+	free(cache_dir);
+	free(first);
 	free(ini);
 	free(opt);
 	free(count);
@@ -1650,6 +2038,10 @@ int main(void)
 	    {"shrink guard and --accept-shrink", test_shrink_guard},
 	    {"--offline", test_offline},
 	    {"--force-refresh", test_force_refresh},
+	    {"file: past the TTL: validated by its stat, not read", test_file_validated_by_stat},
+	    {"file: pages validated one by one", test_file_pages_each_validated},
+	    {"payload sha256 made from the page hashes", test_payload_hash_from_pages},
+	    {"an older cache format: read, normalized once, stale fallback", test_old_cache_format},
 	    {"--only", test_only},
 	    {"--dry-run leaves the cache alone", test_dry_run_leaves_cache},
 	    {"retries on 503 and 429, Retry-After capped", test_retries_503_429_retry_after},

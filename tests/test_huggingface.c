@@ -9,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <jansson.h>
+
 #include "plugin_harness.h"
 #include "testutil.h"
 
@@ -612,6 +614,92 @@ static void test_max_models(void)
 	ph_source_free(&s);
 }
 
+/* The entries fetch counts on a page at HF_BASE whose Link leads back to
+ * the page itself: the loop guard says how many it saw. -1: no count (the
+ * listing ended first), -2: refused as not an array. */
+static long counted(const char *data, const char *link)
+{
+	struct ph_source s;
+	setup_init(&s, NULL, NULL);
+	struct plan p = plan_first(&s);
+	plan_free(&p);
+	p = plan_after(&s, 0, HF_BASE, data, link);
+	long n = -1;
+	const char *at = strstr(p.log, "stopping after ");
+	if (p.rc == MF_EPARSE && ph_count_lines(p.log, "not a JSON array of models") == 1)
+		n = -2;
+	else if (p.rc == MF_DONE && at != NULL)
+		n = strtol(at + strlen("stopping after "), NULL, 10);
+	else if (p.rc != MF_DONE || p.log[0] != '\0')
+		n = -3;
+	plan_free(&p);
+	ph_source_free(&s);
+	return n;
+}
+
+/* What jansson counts: the reference the quick count must agree with. */
+static long jansson_count(const char *data)
+{
+	json_t *root = json_loadb(data, strlen(data), JSON_ALLOW_NUL, NULL);
+	long n = json_is_array(root) ? (long)json_array_size(root) : -2;
+	json_decref(root);
+	return n;
+}
+
+/* fetch counts a page's entries without parsing it, and only when a next
+ * page would be asked for; whatever the shape, it agrees with jansson. */
+static void test_page_count(void)
+{
+	static const char self[] = "<" HF_BASE ">; rel=\"next\"";
+	char deep[300] = "[";
+	for (int i = 0; i < 70; i++)
+		strcat(deep, "[");
+	for (int i = 0; i < 70; i++)
+		strcat(deep, "]");
+	strcat(deep, ",{}]");
+	char *seven = page_of(0, 7);
+	const char *const pages[] = {
+	    /* Well-formed: strings hide brackets, commas and escaped quotes. */
+	    "[{\"id\":\"a\"}]",
+	    " \n\t[ {\"id\" : \"a\"} ,\r\n {\"id\":\"b\"} ] \n",
+	    "[1, 22 ,333]",
+	    "[\"a\", true, null, -1.5e3, [], {}]",
+	    "[{\"id\":\"a]b,c\",\"x\":[1,{\"y\":\"}\"}]},{\"id\":\"c\\\\\"}]",
+	    "[\"q\\\"],[\",\"\\\\\\\\\",\"\\\\\\\"\"]",
+	    "[{\"t\":\"\\u005d\"},{\"t\":\"caf\xc3\xa9\"}]",
+	    deep,
+	    seven,
+	    /* Malformed: jansson has the last word, as before. */
+	    "{\"error\":\"rate limited\"}",
+	    "[1,]",
+	    "[,1]",
+	    "[1 2]",
+	    "[{\"id\":\"a\"}",
+	    "[\"abc",
+	    "[{]}",
+	    "[{\"a\":[1}]",
+	    "[] x",
+	    "[\"a\"]]",
+	    "",
+	};
+	for (size_t i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
+		long want = jansson_count(pages[i]);
+		long got = counted(pages[i], self);
+		if (got != want)
+			fprintf(stderr, "\n  page %s: counted %ld, jansson %ld\n", pages[i], got,
+				want);
+		CU_ASSERT_EQUAL(got, want);
+	}
+	/* The empty page ends the listing, next link or not. */
+	CU_ASSERT_EQUAL(counted("[ ]", self), -1);
+
+	/* Without a next link nothing is counted or parsed: even a page that
+	 * is no array ends the listing quietly (normalize refuses it). */
+	CU_ASSERT_EQUAL(counted("{\"error\":\"x\"}", NULL), -1);
+	CU_ASSERT_EQUAL(counted("{\"error\":\"x\"}", "<https://h.example/a>; rel=\"prev\""), -1);
+	free(seven);
+}
+
 /* ------------------------------------------------------------ tests: normalize */
 
 static void test_minified_listing(void)
@@ -1069,6 +1157,7 @@ int main(void)
 		{"paging plan over 4 pages", test_paging_plan},
 		{"paging stops", test_paging_stops},
 		{"max_models stops paging", test_max_models},
+		{"entries counted without a parse, only to page on", test_page_count},
 		{"minified listing", test_minified_listing},
 		{"pretty listing, missing fields", test_pretty_listing},
 		{"expanded listing: gated, parameters, license", test_expanded_listing},

@@ -192,6 +192,62 @@ static void test_fetch_next_page(void)
 	free(log);
 }
 
+/* links.next is found by a walk over the page, not a parse of it: the same
+ * answers as a parse whatever the page holds around it. */
+static void test_next_page_found_quickly(void)
+{
+	const char *base = "https://openrouter.ai/api/v1/models";
+	static const struct {
+		const char *body;
+		const char *want; /* NULL: no next page */
+	} cases[] = {
+	    /* Entries have links of their own: only the top-level one counts. */
+	    {"{\"data\":[{\"id\":\"a\",\"links\":{\"next\":\"/wrong\"}}],"
+	     "\"links\":{\"next\":\"/p2\"}}",
+	     "https://openrouter.ai/p2"},
+	    {"{\"data\":[{\"id\":\"a\",\"links\":{\"next\":\"/wrong\"}}]}", NULL},
+	    {"{\"data\":[{\"id\":\"a\",\"links\":{\"details\":\"/x\"}}],\"links\":{\"next\":null}}",
+	     NULL},
+	    /* Before the data, spaced out, after other keys. */
+	    {" {\n \"links\" :\n {\"next\" : \"/p2\"} , \"data\":[]}\n",
+	     "https://openrouter.ai/p2"},
+	    {"{\"total_count\":3,\"meta\":{\"links\":[1]},"
+	     "\"links\":{\"next\":\"/p3\"},\"data\":[]}",
+	     "https://openrouter.ai/p3"},
+	    /* Look-alikes inside strings. */
+	    {"{\"data\":[{\"description\":\"see \\\"links\\\": {\\\"next\\\": \\\"/x\\\"} }\"}],"
+	     "\"links\":{\"next\":null}}",
+	     NULL},
+	    {"{\"data\":[\"}\",\"\\\\\"],\"links\":{\"next\":\"/p4\"}}",
+	     "https://openrouter.ai/p4"},
+	    {"{\"data\":[],\"note\":\"\\\"links\\\"\"}", NULL},
+	    /* links that is no object, or a next that is no string. */
+	    {"{\"data\":[],\"links\":null}", NULL},
+	    {"{\"data\":[],\"links\":\"/p2\"}", NULL},
+	    {"{\"data\":[],\"links\":[\"/p2\"]}", NULL},
+	    {"{\"data\":[],\"links\":{\"next\":7}}", NULL},
+	    /* An escaped or repeated key: the whole page is parsed, as before. */
+	    {"{\"data\":[],\"li\\u006eks\":{\"next\":\"/p5\"}}", "https://openrouter.ai/p5"},
+	    {"{\"links\":{\"next\":\"/p1\"},\"data\":[],\"links\":{\"next\":\"/p6\"}}",
+	     "https://openrouter.ai/p6"},
+	    /* Broken pages: no next page (normalize says what is wrong). */
+	    {"{\"data\":[,\"links\":{\"next\":\"/p2\"}}", NULL},
+	    {"{\"data\":[}],\"links\":{\"next\":\"/p2\"}}", NULL},
+	    {"[{\"links\":{\"next\":\"/p2\"}}]", NULL},
+	    {"{\"links\":{\"next\":\"/p2\"}} trailing", NULL},
+	    {"", NULL},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *got = plan_next(base, cases[i].body, NULL);
+		bool same = cases[i].want ? got && strcmp(got, cases[i].want) == 0 : got == NULL;
+		if (!same)
+			fprintf(stderr, "\n  page %s: next %s, expected %s\n", cases[i].body,
+				got ? got : "(none)", cases[i].want ? cases[i].want : "(none)");
+		CU_ASSERT(same);
+		free(got);
+	}
+}
+
 static void test_one_offering_per_entry(void)
 {
 	struct ph_run r;
@@ -743,6 +799,7 @@ int main(void)
 		{"descriptor and option", test_descriptor},
 		{"first page URL, output_modalities=all", test_fetch_first_page},
 		{"next page from links.next", test_fetch_next_page},
+		{"links.next found without parsing the page", test_next_page_found_quickly},
 		{"one offering per entry", test_one_offering_per_entry},
 		{"all fields mapped, exact prices", test_all_fields},
 		{"-1 price is unknown", test_variable_price_unknown},

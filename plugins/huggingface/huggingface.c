@@ -660,11 +660,100 @@ static int hf_plan(const struct mf_host *host, struct mf_context *ctx, struct hf
 	return MF_OK;
 }
 
+static bool hf_json_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/*
+ * Count the entries of a top-level JSON array without building it: a walk
+ * over brackets and strings that only counts commas at depth 1. It answers
+ * only for what is plainly a well-bracketed array (false otherwise, and
+ * hf_count_entries then asks jansson, which says exactly what is wrong);
+ * the values themselves are checked by normalize, which parses the page
+ * anyway.
+ */
+static bool hf_count_quick(const char *data, size_t size, size_t *count)
+{
+	const char *p = data, *end = data + size;
+	while (p < end && hf_json_space(*p))
+		p++;
+	if (p == end || *p != '[')
+		return false;
+	/* Open brackets, one bit each: 1 for '[', 0 for '{'. */
+	uint64_t kinds = 1;
+	unsigned depth = 1;
+	size_t n = 0;
+	bool want_value = true; /* after '[' or a comma at depth 1 */
+	for (p++; p < end; p++) {
+		char c = *p;
+		if (hf_json_space(c))
+			continue;
+		if (depth == 1) {
+			if (c == ',') {
+				if (want_value)
+					return false;
+				want_value = true;
+				continue;
+			}
+			if (c == ']') {
+				if (want_value && n > 0)
+					return false; /* a trailing comma */
+				for (p++; p < end && hf_json_space(*p); p++)
+					;
+				*count = n;
+				return p == end;
+			}
+			if (!want_value)
+				return false; /* two values without a comma */
+			want_value = false;
+			n++;
+			if (c != '"' && c != '[' && c != '{') {
+				/* A number or literal: to its end. */
+				while (p + 1 < end && !hf_json_space(p[1]) && p[1] != ',' &&
+				       p[1] != ']' && p[1] != '\0')
+					p++;
+				continue;
+			}
+		}
+		if (c == '"') {
+			/* To the closing quote: one not escaped by an odd run
+			 * of backslashes. */
+			for (;;) {
+				const char *q = memchr(p + 1, '"', (size_t)(end - p - 1));
+				if (q == NULL)
+					return false;
+				const char *b = q;
+				while (b > p + 1 && b[-1] == '\\')
+					b--;
+				p = q;
+				if ((q - b) % 2 == 0)
+					break;
+			}
+		} else if (c == '[' || c == '{') {
+			if (depth >= 64)
+				return false;
+			kinds = kinds << 1 | (c == '[');
+			depth++;
+		} else if (c == ']' || c == '}') {
+			if ((kinds & 1) != (c == ']'))
+				return false;
+			kinds >>= 1;
+			depth--;
+		} else if (c == '\0') {
+			return false;
+		}
+	}
+	return false;
+}
+
 /* Entries on a page, counted from the page itself: normalize is not run on
  * a payload the core replays from its cache, so it cannot keep count. */
 static int hf_count_entries(const struct mf_host *host, struct mf_context *ctx,
 			    const struct mf_page *page, size_t *count)
 {
+	if (page->data != NULL && hf_count_quick(page->data, page->size, count))
+		return MF_OK;
 	json_error_t err;
 	json_t *root = page->data != NULL
 			       ? json_loadb(page->data, page->size, HF_JSON_FLAGS, &err)
@@ -697,23 +786,25 @@ static int hf_fetch(const struct mf_host *host, struct mf_context *ctx, void *st
 		return hf_plan(host, ctx, st, req, first);
 	}
 
-	size_t count = 0;
-	int rc = hf_count_entries(host, ctx, prev, &count);
-	if (rc != MF_OK)
-		return rc;
-	st->seen += count;
-	/* An empty page ends the listing whatever its links say. */
-	if (count == 0)
-		return MF_DONE;
-	if (st->max_models > 0 && st->seen >= (uint64_t)st->max_models)
-		return MF_DONE;
-
+	/* Without a next link the listing ends here: the page's entries need
+	 * no counting (normalize reads the page anyway). */
 	const char *link = prev->header != NULL ? prev->header(prev, "Link") : NULL;
-	if (link == NULL)
-		return MF_DONE;
-	char *target = hf_link_next(link);
+	char *target = link != NULL ? hf_link_next(link) : NULL;
 	if (target == NULL)
 		return MF_DONE;
+
+	size_t count = 0;
+	int rc = hf_count_entries(host, ctx, prev, &count);
+	if (rc != MF_OK) {
+		free(target);
+		return rc;
+	}
+	st->seen += count;
+	/* An empty page ends the listing whatever its links say. */
+	if (count == 0 || (st->max_models > 0 && st->seen >= (uint64_t)st->max_models)) {
+		free(target);
+		return MF_DONE;
+	}
 
 	const char *here = prev->url;
 	if (here == NULL && st->n_visited > 0)

@@ -25,6 +25,8 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -729,15 +731,120 @@ static char *openrouter_url_all(const char *url)
 	return out;
 }
 
+static bool openrouter_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* The closing quote of the string opening at p (one not escaped by an odd
+ * run of backslashes), or NULL. */
+static const char *openrouter_string_end(const char *p, const char *end)
+{
+	for (const char *from = p + 1;;) {
+		const char *q = memchr(from, '"', (size_t)(end - from));
+		if (q == NULL)
+			return NULL;
+		const char *b = q;
+		while (b > from && b[-1] == '\\')
+			b--;
+		if ((q - b) % 2 == 0)
+			return q;
+		from = q + 1;
+	}
+}
+
+enum openrouter_find { OPENROUTER_UNSURE = -1, OPENROUTER_NONE = 0, OPENROUTER_FOUND = 1 };
+
+/*
+ * Where the value of the top-level key "links" starts, found by a walk over
+ * brackets and strings instead of a parse of the whole page (the entries
+ * have "links" of their own). UNSURE for anything but a plainly
+ * well-bracketed object with one plain "links" key (escapes in a key,
+ * duplicates): the caller then parses the page as a whole, as before.
+ */
+static enum openrouter_find openrouter_find_links(const char *data, size_t size, size_t *at)
+{
+	const char *p = data, *end = data + size;
+	while (p < end && openrouter_space(*p))
+		p++;
+	if (p == end || *p != '{')
+		return OPENROUTER_UNSURE;
+	uint64_t kinds = 0; /* open brackets below the top, 1 for '[' */
+	unsigned depth = 1;
+	bool want_key = true;
+	enum openrouter_find found = OPENROUTER_NONE;
+	for (p++; p < end; p++) {
+		char c = *p;
+		if (openrouter_space(c))
+			continue;
+		if (c == '"') {
+			const char *q = openrouter_string_end(p, end);
+			if (q == NULL)
+				return OPENROUTER_UNSURE;
+			if (depth == 1 && want_key) {
+				size_t n = (size_t)(q - p - 1);
+				if (memchr(p + 1, '\\', n) != NULL)
+					return OPENROUTER_UNSURE;
+				bool links = n == 5 && memcmp(p + 1, "links", 5) == 0;
+				for (q++; q < end && openrouter_space(*q); q++)
+					;
+				if (q == end || *q != ':')
+					return OPENROUTER_UNSURE;
+				if (links) {
+					if (found == OPENROUTER_FOUND)
+						return OPENROUTER_UNSURE;
+					found = OPENROUTER_FOUND;
+					*at = (size_t)(q + 1 - data);
+				}
+				want_key = false;
+			}
+			p = q;
+		} else if (c == '{' || c == '[') {
+			if (depth >= 64)
+				return OPENROUTER_UNSURE;
+			kinds = kinds << 1 | (c == '[');
+			depth++;
+		} else if (c == '}' || c == ']') {
+			if (depth == 1) {
+				if (c != '}')
+					return OPENROUTER_UNSURE;
+				for (p++; p < end && openrouter_space(*p); p++)
+					;
+				return p == end ? found : OPENROUTER_UNSURE;
+			}
+			if ((kinds & 1) != (c == ']'))
+				return OPENROUTER_UNSURE;
+			kinds >>= 1;
+			depth--;
+		} else if (c == ',' && depth == 1) {
+			want_key = true;
+		} else if (c == '\0') {
+			return OPENROUTER_UNSURE;
+		}
+	}
+	return OPENROUTER_UNSURE;
+}
+
 /* The next page a response names in links.next, made absolute against the
  * page's own URL; NULL when there is none. Caller frees. */
 static char *openrouter_next_url(const struct mf_host *host, struct mf_context *ctx,
 				 const struct mf_page *prev)
 {
-	json_t *root = json_loadb(prev->data, prev->size, 0, NULL);
+	/* Most pages have no top-level links at all, and the rest one small
+	 * object of them: the page is parsed whole only when in doubt. */
+	if (prev->data == NULL)
+		return NULL;
+	size_t at = 0;
+	enum openrouter_find where = openrouter_find_links(prev->data, prev->size, &at);
+	if (where == OPENROUTER_NONE)
+		return NULL;
+	json_t *root = where == OPENROUTER_FOUND ? json_loadb(prev->data + at, prev->size - at,
+							      JSON_DISABLE_EOF_CHECK, NULL)
+						 : json_loadb(prev->data, prev->size, 0, NULL);
 	if (root == NULL)
 		return NULL; /* normalize reports what is wrong with the page */
-	const json_t *next = json_object_get(json_object_get(root, "links"), "next");
+	const json_t *links = where == OPENROUTER_FOUND ? root : json_object_get(root, "links");
+	const json_t *next = json_object_get(links, "next");
 	char *out = NULL;
 	if (!json_is_string(next) || json_string_length(next) == 0)
 		goto done;
