@@ -47,9 +47,11 @@ struct changes {
 	size_t unchanged;
 };
 
-/* Compare the catalog with the digest in output_dir. A missing digest is a
- * first run (every model added); an unreadable or foreign one is warned
- * about and treated the same. Returns 0. */
+/* Compare the catalog with the digest in output_dir, reading the digest one
+ * line at a time beside the models (both are sorted by id; a digest that is
+ * not is read whole). A missing digest is a first run (every model added);
+ * an unreadable or foreign one is warned about and treated the same.
+ * Returns 0. */
 int changes_compute(const char *output_dir, const struct catalog *cat, struct changes *out);
 void changes_free(struct changes *ch);
 

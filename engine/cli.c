@@ -468,20 +468,7 @@ struct renew_ctx {
 static int renew_catalog_head(FILE *f, void *arg)
 {
 	const struct renew_ctx *ctx = arg;
-	/* TEMPORARY until writer_catalog_head exists */
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *m = open_memstream(&buf, &len);
-	const struct catalog empty = {0};
-	struct writer_input in = *ctx->in;
-	in.catalog = &empty;
-	int rc = writer_catalog(m, &in);
-	fclose(m);
-	char *cut = strstr(buf, ",\n  \"models\": ");
-	if (rc == 0 && cut)
-		fwrite(buf, 1, (size_t)(cut - buf), f);
-	free(buf);
-	return rc == 0 && cut ? 0 : -1;
+	return writer_catalog_head(f, ctx->in);
 }
 
 static int renew_changes(FILE *f, void *arg)

@@ -3,7 +3,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,207 +10,213 @@
 #include <unistd.h>
 
 #include "derive.h"
+#include "jsonw.h"
 #include "log.h"
 #include "record.h"
 #include "stream.h"
 #include "util.h"
 
 /*
- * Every output is streamed: the document's frame (brackets, commas) is
- * written by hand and each element (one model, one mapping entry) is built
- * as a json_t, dumped and freed before the next, so memory holds one model
- * at a time. Elements are dumped with a 2-space indent and re-indented to
- * their depth: the files are meant to be diffed and read by people, and
- * jansson never emits a raw newline inside a string, so re-indenting after
- * each newline is safe. Objects keep insertion order, which the code below
- * fixes, so the bytes are deterministic.
+ * Every output is streamed through a jsonw (jsonw.h) model by model: no
+ * document tree is built, so memory holds nothing of the output but the
+ * writer's buffer. The bytes are those the writers wrote when they built a
+ * json_t per model and dumped it with jansson (2-space indent, reals with
+ * 15 significant digits, keys in the order below), so the files diff well
+ * from one run to the next and against older runs.
  */
-#define DUMP_FLAGS (JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15) | JSON_ENCODE_ANY)
 
-/* Dump j (stolen) at the given depth; the first line is indented too. */
-static int emit(FILE *f, json_t *j, int depth, bool pretty)
+/* A scratch buffer reused for strings built on the way (joined source
+ * names, price keys). */
+struct wctx {
+	struct jsonw w;
+	struct strbuf scratch;
+};
+
+static void ctx_init(struct wctx *c, FILE *f, enum jw_style style)
 {
-	if (!j)
-		return -1;
-	char *s = json_dumps(j, DUMP_FLAGS | (pretty ? JSON_INDENT(2) : 0));
-	json_decref(j);
-	if (!s)
-		return -1;
-	/* Re-indent line by line for the nesting depth: whole lines go out
-	 * with one fwrite each (a byte-wise loop was the writer's hot spot). */
-	static const char spaces[] = "                                ";
-	size_t indent = (size_t)depth < sizeof spaces - 1 ? (size_t)depth : sizeof spaces - 1;
-	fwrite(spaces, 1, indent, f);
-	for (const char *p = s; *p;) {
-		const char *nl = strchr(p, '\n');
-		size_t len = nl ? (size_t)(nl - p) + 1 : strlen(p);
-		fwrite(p, 1, len, f);
-		if (nl)
-			fwrite(spaces, 1, indent, f);
-		p += len;
-	}
-	free(s);
-	return ferror(f) ? -1 : 0;
+	jw_init(&c->w, f, style);
+	strbuf_init(&c->scratch);
 }
 
-/* Strings from upstreams should be UTF-8; anything else is made ASCII-safe
- * rather than dropped, so that one bad byte cannot cost an output. */
-static json_t *jstr(const char *s)
+static int ctx_finish(struct wctx *c)
 {
-	if (!s)
-		return json_null();
-	json_t *j = json_string(s);
-	if (j)
-		return j;
-	char *copy = xstrdup(s);
-	for (char *c = copy; *c; c++)
-		if ((unsigned char)*c >= 0x80)
-			*c = '?';
-	j = json_string(copy);
-	free(copy);
-	return j;
+	int rc = jw_finish(&c->w);
+	jw_free(&c->w);
+	strbuf_free(&c->scratch);
+	return rc;
 }
 
-static json_t *jlist(const struct strlist *l)
+static const char *scratch_reset(struct wctx *c)
 {
-	json_t *a = json_array();
+	c->scratch.len = 0;
+	if (c->scratch.data)
+		c->scratch.data[0] = '\0';
+	return c->scratch.data;
+}
+
+static void put_list(struct jsonw *w, const struct strlist *l)
+{
+	jw_array_begin(w);
 	for (size_t i = 0; l && i < l->count; i++)
-		json_array_append_new(a, jstr(l->items[i]));
-	return a;
+		jw_string(w, l->items[i]);
+	jw_end(w);
 }
 
-static json_t *jbool_field(const struct mf_record *r, enum mf_field f)
+static void put_bool_field(struct jsonw *w, const struct mf_record *r, enum mf_field f)
 {
 	bool b;
-	return record_get_bool(r, f, &b) ? json_boolean(b) : json_null();
+	if (record_get_bool(r, f, &b))
+		jw_bool(w, b);
+	else
+		jw_null(w);
 }
 
 /* Token limits: 0 means unknown (SPEC §3), written as null. */
-static json_t *jtokens(const struct mf_record *r, enum mf_field f)
+static void put_tokens(struct jsonw *w, const struct mf_record *r, enum mf_field f)
 {
 	int64_t v;
-	return record_get_int(r, f, &v) && v > 0 ? json_integer(v) : json_null();
+	if (record_get_int(r, f, &v) && v > 0)
+		jw_int(w, v);
+	else
+		jw_null(w);
 }
 
 /* Any field, by its type; null when unset. */
-static json_t *jfield(const struct mf_record *r, enum mf_field f)
+static void put_field(struct jsonw *w, const struct mf_record *r, enum mf_field f)
 {
 	const struct field_info *info = field_info(f);
 	const struct field_value *v = record_field(r, f);
-	if (!info || !v)
-		return json_null();
+	if (!info || !v) {
+		jw_null(w);
+		return;
+	}
 	switch (info->type) {
 	case MF_TYPE_STRING:
-		return jstr(v->u.s);
+		jw_string(w, v->u.s);
+		return;
 	case MF_TYPE_INT:
-		return json_integer(v->u.i);
+		jw_int(w, v->u.i);
+		return;
 	case MF_TYPE_BOOL:
-		return json_boolean(v->u.b);
+		jw_bool(w, v->u.b);
+		return;
 	case MF_TYPE_REAL:
-		return json_real(v->u.r);
+		jw_real(w, v->u.r);
+		return;
 	case MF_TYPE_LIST:
-		return jlist(&v->u.list);
-	case MF_TYPE_MAP: {
-		json_t *o = json_object();
-		for (size_t i = 0; i < v->u.map.count; i++)
-			json_object_set_new(o, v->u.map.items[i].key,
-					    json_real(v->u.map.items[i].value));
-		return o;
+		put_list(w, &v->u.list);
+		return;
+	case MF_TYPE_MAP:
+		jw_object_begin(w);
+		for (size_t i = 0; i < v->u.map.count; i++) {
+			jw_key(w, v->u.map.items[i].key);
+			jw_real(w, v->u.map.items[i].value);
+		}
+		jw_end(w);
+		return;
 	}
-	}
-	return json_null();
+	jw_null(w);
 }
 
-static json_t *jprice_value(const struct nummap *m, const char *key)
+static void put_price_value(struct jsonw *w, const struct nummap *m, const char *key)
 {
 	double v;
-	return nummap_get(m, key, &v) ? json_real(price_round(v)) : json_null();
+	if (nummap_get(m, key, &v))
+		jw_real(w, price_round(v));
+	else
+		jw_null(w);
 }
 
 /* {input_per_million, output_per_million, <other>_per_million...} or null. */
-static json_t *jprice(const struct mf_record *r)
+static void put_price(struct wctx *c, const struct mf_record *r)
 {
+	struct jsonw *w = &c->w;
 	const struct nummap *m = record_get_map(r, MF_FIELD_PRICE);
-	if (!m || m->count == 0)
-		return json_null();
-	json_t *o = json_object();
-	json_object_set_new(o, "input_per_million", jprice_value(m, "input"));
-	json_object_set_new(o, "output_per_million", jprice_value(m, "output"));
+	if (!m || m->count == 0) {
+		jw_null(w);
+		return;
+	}
+	jw_object_begin(w);
+	jw_key(w, "input_per_million");
+	put_price_value(w, m, "input");
+	jw_key(w, "output_per_million");
+	put_price_value(w, m, "output");
 	for (size_t i = 0; i < m->count; i++) {
 		const char *key = m->items[i].key;
 		if (strcmp(key, "input") == 0 || strcmp(key, "output") == 0)
 			continue;
-		char *name = xasprintf("%s_per_million", key);
-		json_object_set_new(o, name, json_real(price_round(m->items[i].value)));
-		free(name);
+		scratch_reset(c);
+		strbuf_puts(&c->scratch, key);
+		strbuf_puts(&c->scratch, "_per_million");
+		jw_key(w, c->scratch.data);
+		jw_real(w, price_round(m->items[i].value));
 	}
-	return o;
+	jw_end(w);
 }
 
-static json_t *jmodalities(const struct mf_record *r)
+static void put_modalities(struct jsonw *w, const struct mf_record *r)
 {
-	json_t *o = json_object();
-	json_object_set_new(o, "input", jlist(record_get_list(r, MF_FIELD_INPUT_MODALITIES)));
-	json_object_set_new(o, "output", jlist(record_get_list(r, MF_FIELD_OUTPUT_MODALITIES)));
-	return o;
+	jw_object_begin(w);
+	jw_key(w, "input");
+	put_list(w, record_get_list(r, MF_FIELD_INPUT_MODALITIES));
+	jw_key(w, "output");
+	put_list(w, record_get_list(r, MF_FIELD_OUTPUT_MODALITIES));
+	jw_end(w);
 }
 
-static json_t *jarena(const struct mf_record *r)
+static void put_arena(struct jsonw *w, const struct mf_record *r)
 {
 	const struct nummap *scores = record_get_map(r, MF_FIELD_SCORES);
 	double rating;
-	if (!nummap_get(scores, "arena.full", &rating))
-		return json_null();
-	json_t *o = json_object();
+	if (!nummap_get(scores, "arena.full", &rating)) {
+		jw_null(w);
+		return;
+	}
 	double q;
-	json_object_set_new(o, "rating", json_real(rating));
-	json_object_set_new(o, "rating_q025",
-			    nummap_get(scores, "arena.full.q025", &q) ? json_real(q) : json_null());
-	json_object_set_new(o, "rating_q975",
-			    nummap_get(scores, "arena.full.q975", &q) ? json_real(q) : json_null());
-	return o;
+	jw_object_begin(w);
+	jw_key(w, "rating");
+	jw_real(w, rating);
+	jw_key(w, "rating_q025");
+	if (nummap_get(scores, "arena.full.q025", &q))
+		jw_real(w, q);
+	else
+		jw_null(w);
+	jw_key(w, "rating_q975");
+	if (nummap_get(scores, "arena.full.q975", &q))
+		jw_real(w, q);
+	else
+		jw_null(w);
+	jw_end(w);
 }
 
-/* Add every set field of r not in `skip` under its field name. */
-static void add_remaining(json_t *o, const struct mf_record *r, const bool *skip)
+/* Every set field of r not in `skip`, under its field name. */
+static void put_remaining(struct jsonw *w, const struct mf_record *r, const bool *skip)
 {
 	for (int fi = 1; fi < MF_FIELD_COUNT; fi++) {
 		enum mf_field f = (enum mf_field)fi;
 		const struct field_info *info = field_info(f);
 		if (!info || skip[f] || !record_has(r, f) || merge_field_is_control(f))
 			continue;
-		json_object_set_new(o, info->name, jfield(r, f));
+		jw_key(w, info->name);
+		put_field(w, r, f);
 	}
 }
 
-static char *join_plus(const char *const *names, size_t n)
+/* names joined with "+", in the scratch buffer. */
+static const char *join_plus(struct wctx *c, const char *const *names, size_t n)
 {
-	struct strbuf sb;
-	strbuf_init(&sb);
+	scratch_reset(c);
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0)
-			strbuf_puts(&sb, "+");
-		strbuf_puts(&sb, names[i]);
+			strbuf_puts(&c->scratch, "+");
+		strbuf_puts(&c->scratch, names[i]);
 	}
-	return strbuf_detach(&sb);
+	return c->scratch.data ? c->scratch.data : "";
 }
 
-static json_t *joffering(const struct catalog_offering *o)
+static void put_offering(struct wctx *c, const struct catalog_offering *o)
 {
-	const struct mf_record *r = o->merged;
-	json_t *j = json_object();
-	char *source = join_plus((const char *const *)o->sources, o->n_sources);
-	json_object_set_new(j, "source", jstr(source));
-	free(source);
-	json_object_set_new(j, "provider", jstr(o->provider));
-	json_object_set_new(j, "id", jstr(o->native_id));
-	json_object_set_new(j, "name", jfield(r, MF_FIELD_NAME));
-	json_object_set_new(j, "price", jprice(r));
-	json_object_set_new(j, "context_tokens", jtokens(r, MF_FIELD_CONTEXT_TOKENS));
-	json_object_set_new(j, "max_output_tokens", jtokens(r, MF_FIELD_MAX_OUTPUT_TOKENS));
-	json_object_set_new(j, "max_input_tokens", jtokens(r, MF_FIELD_MAX_INPUT_TOKENS));
-	json_object_set_new(j, "modalities", jmodalities(r));
-	bool skip[MF_FIELD_COUNT] = {
+	static const bool skip[MF_FIELD_COUNT] = {
 	    [MF_FIELD_NAME] = true,
 	    [MF_FIELD_PROVIDER] = true,
 	    [MF_FIELD_PRICE] = true,
@@ -221,252 +226,392 @@ static json_t *joffering(const struct catalog_offering *o)
 	    [MF_FIELD_INPUT_MODALITIES] = true,
 	    [MF_FIELD_OUTPUT_MODALITIES] = true,
 	};
-	add_remaining(j, r, skip);
-	return j;
+	struct jsonw *w = &c->w;
+	const struct mf_record *r = o->merged;
+	jw_object_begin(w);
+	jw_key(w, "source");
+	jw_string(w, join_plus(c, (const char *const *)o->sources, o->n_sources));
+	jw_key(w, "provider");
+	jw_string(w, o->provider);
+	jw_key(w, "id");
+	jw_string(w, o->native_id);
+	jw_key(w, "name");
+	put_field(w, r, MF_FIELD_NAME);
+	jw_key(w, "price");
+	put_price(c, r);
+	jw_key(w, "context_tokens");
+	put_tokens(w, r, MF_FIELD_CONTEXT_TOKENS);
+	jw_key(w, "max_output_tokens");
+	put_tokens(w, r, MF_FIELD_MAX_OUTPUT_TOKENS);
+	jw_key(w, "max_input_tokens");
+	put_tokens(w, r, MF_FIELD_MAX_INPUT_TOKENS);
+	jw_key(w, "modalities");
+	put_modalities(w, r);
+	put_remaining(w, r, skip);
+	jw_end(w);
 }
 
 /* ------------------------------------------------------------ derived */
 
-static json_t *jnumber(bool has, double v)
+static void put_number(struct jsonw *w, bool has, double v)
 {
-	return has ? json_real(v) : json_null();
-}
-
-static json_t *jtier(const struct derive_tier *t)
-{
-	json_t *o = json_object();
-	json_object_set_new(o, "tier", t->tier > 0 ? json_integer(t->tier) : json_null());
-	json_object_set_new(o, "basis", jstr(t->basis));
-	if (t->has_value)
-		json_object_set_new(o, "value", json_real(t->value));
-	if (t->from)
-		json_object_set_new(o, "from", jstr(t->from));
-	if (t->adjustment)
-		json_object_set_new(o, "adjustment", json_integer(t->adjustment));
-	if (t->detail)
-		json_object_set_new(
-		    o, strcmp(t->basis, DERIVE_BASIS_REPUTATION) == 0 ? "maker" : "category",
-		    jstr(t->detail));
-	return o;
-}
-
-static json_t *jtiers(const struct derive_model *dm)
-{
-	json_t *o = json_object();
-	for (int k = 0; dm && k < DERIVE_TIER_COUNT; k++)
-		json_object_set_new(o, derive_tier_name((enum derive_tier_kind)k),
-				    jtier(&dm->tiers[k]));
-	return o;
+	if (has)
+		jw_real(w, v);
+	else
+		jw_null(w);
 }
 
 /* Weights and percentiles are written to 1e-6, enough to recompute a
  * score by hand and short enough to read. */
-static json_t *jround(double v)
+static void put_rounded(struct jsonw *w, double v)
 {
-	return json_real(round(v * 1e6) / 1e6);
+	jw_real(w, round(v * 1e6) / 1e6);
 }
 
-static json_t *jcontribution(const struct derive_contribution *c)
+static void put_tier(struct jsonw *w, const struct derive_tier *t)
 {
-	json_t *o = json_object();
-	json_object_set_new(o, "name", jstr(c->score));
-	json_object_set_new(o, "value", jround(c->value));
-	if (c->has_raw)
-		json_object_set_new(o, "raw", json_real(c->raw));
-	json_object_set_new(o, "weight", jround(c->weight));
-	json_object_set_new(o, "effective_weight", jround(c->effective));
-	json_object_set_new(o, "source", jstr(c->source));
-	json_object_set_new(o, "date", c->date[0] ? jstr(c->date) : json_null());
-	return o;
+	jw_object_begin(w);
+	jw_key(w, "tier");
+	if (t->tier > 0)
+		jw_int(w, t->tier);
+	else
+		jw_null(w);
+	jw_key(w, "basis");
+	jw_string(w, t->basis);
+	if (t->has_value) {
+		jw_key(w, "value");
+		jw_real(w, t->value);
+	}
+	if (t->from) {
+		jw_key(w, "from");
+		jw_string(w, t->from);
+	}
+	if (t->adjustment) {
+		jw_key(w, "adjustment");
+		jw_int(w, t->adjustment);
+	}
+	if (t->detail) {
+		jw_key(w, strcmp(t->basis, DERIVE_BASIS_REPUTATION) == 0 ? "maker" : "category");
+		jw_string(w, t->detail);
+	}
+	jw_end(w);
 }
 
-static json_t *jscores(const struct derive_result *res, const struct derive_model *dm)
+static void put_tiers(struct jsonw *w, const struct derive_model *dm)
 {
-	json_t *o = json_object();
+	jw_object_begin(w);
+	for (int k = 0; dm && k < DERIVE_TIER_COUNT; k++) {
+		jw_key(w, derive_tier_name((enum derive_tier_kind)k));
+		put_tier(w, &dm->tiers[k]);
+	}
+	jw_end(w);
+}
+
+static void put_contribution(struct jsonw *w, const struct derive_contribution *c)
+{
+	jw_object_begin(w);
+	jw_key(w, "name");
+	jw_string(w, c->score);
+	jw_key(w, "value");
+	put_rounded(w, c->value);
+	if (c->has_raw) {
+		jw_key(w, "raw");
+		jw_real(w, c->raw);
+	}
+	jw_key(w, "weight");
+	put_rounded(w, c->weight);
+	jw_key(w, "effective_weight");
+	put_rounded(w, c->effective);
+	jw_key(w, "source");
+	jw_string(w, c->source);
+	jw_key(w, "date");
+	jw_string(w, c->date[0] ? c->date : NULL);
+	jw_end(w);
+}
+
+static void put_scores(struct jsonw *w, const struct derive_result *res,
+		       const struct derive_model *dm)
+{
+	jw_object_begin(w);
 	for (size_t s = 0; dm && s < dm->n_scores; s++) {
 		const struct derive_score *sc = &dm->scores[s];
-		json_t *j = json_object();
-		json_object_set_new(j, "score", json_real(sc->score));
-		json_object_set_new(j, "confidence", json_real(sc->confidence));
-		json_object_set_new(j, "rank", json_integer((json_int_t)sc->rank));
-		json_t *list = json_array();
+		jw_key(w, res->categories[sc->category]);
+		jw_object_begin(w);
+		jw_key(w, "score");
+		jw_real(w, sc->score);
+		jw_key(w, "confidence");
+		jw_real(w, sc->confidence);
+		jw_key(w, "rank");
+		jw_int(w, (int64_t)sc->rank);
+		jw_key(w, "contributing_scores");
+		jw_array_begin(w);
 		for (size_t k = 0; k < sc->n_contributions; k++)
-			json_array_append_new(list, jcontribution(&sc->contributions[k]));
-		json_object_set_new(j, "contributing_scores", list);
+			put_contribution(w, &sc->contributions[k]);
+		jw_end(w);
 		if (sc->n_adjustments > 0) {
-			json_t *adj = json_array();
+			jw_key(w, "adjustments");
+			jw_array_begin(w);
 			for (size_t k = 0; k < sc->n_adjustments; k++) {
 				const struct derive_adjustment *a = &sc->adjustments[k];
-				json_t *ja = json_object();
-				json_object_set_new(ja, "kind", jstr(a->kind));
-				json_object_set_new(ja, "points", jround(a->points));
-				json_object_set_new(ja, "value", json_real(a->value));
-				json_object_set_new(ja, "percentile", jround(a->percentile));
-				json_array_append_new(adj, ja);
+				jw_object_begin(w);
+				jw_key(w, "kind");
+				jw_string(w, a->kind);
+				jw_key(w, "points");
+				put_rounded(w, a->points);
+				jw_key(w, "value");
+				jw_real(w, a->value);
+				jw_key(w, "percentile");
+				put_rounded(w, a->percentile);
+				jw_end(w);
 			}
-			json_object_set_new(j, "adjustments", adj);
+			jw_end(w);
 		}
-		json_object_set_new(o, res->categories[sc->category], j);
+		jw_end(w);
 	}
-	return o;
+	jw_end(w);
 }
 
-static json_t *jflag_value(const struct derive_value *v)
+static void put_flag_value(struct jsonw *w, const struct derive_value *v)
 {
-	json_t *o = json_object();
-	json_object_set_new(o, "source", jstr(v->source));
+	jw_object_begin(w);
+	jw_key(w, "source");
+	jw_string(w, v->source);
 	if (v->provider) {
-		json_object_set_new(o, "provider", jstr(v->provider));
-		json_object_set_new(o, "id", jstr(v->id));
+		jw_key(w, "provider");
+		jw_string(w, v->provider);
+		jw_key(w, "id");
+		jw_string(w, v->id);
 	}
-	if (v->field)
-		json_object_set_new(o, "field", jstr(v->field));
-	json_object_set_new(o, "value", v->is_string ? jstr(v->string) : json_real(v->number));
-	return o;
+	if (v->field) {
+		jw_key(w, "field");
+		jw_string(w, v->field);
+	}
+	jw_key(w, "value");
+	if (v->is_string)
+		jw_string(w, v->string);
+	else
+		jw_real(w, v->number);
+	jw_end(w);
 }
 
-static json_t *jquality(const struct derive_model *dm)
+static void put_quality(struct jsonw *w, const struct derive_model *dm)
 {
-	json_t *o = json_object();
-	if (!dm)
-		return o;
-	json_t *flags = json_array();
+	jw_object_begin(w);
+	if (!dm) {
+		jw_end(w);
+		return;
+	}
+	jw_key(w, "flags");
+	jw_array_begin(w);
 	for (size_t i = 0; i < dm->n_flags; i++) {
 		const struct derive_flag *f = &dm->flags[i];
-		json_t *j = json_object();
-		json_object_set_new(j, "check", jstr(f->check));
-		json_object_set_new(j, "field", jstr(f->field));
-		json_t *offering = json_null();
+		jw_object_begin(w);
+		jw_key(w, "check");
+		jw_string(w, f->check);
+		jw_key(w, "field");
+		jw_string(w, f->field);
+		jw_key(w, "offering");
 		if (f->provider) {
-			offering = json_object();
-			json_object_set_new(offering, "provider", jstr(f->provider));
-			json_object_set_new(offering, "id", jstr(f->id));
+			jw_object_begin(w);
+			jw_key(w, "provider");
+			jw_string(w, f->provider);
+			jw_key(w, "id");
+			jw_string(w, f->id);
+			jw_end(w);
+		} else {
+			jw_null(w);
 		}
-		json_object_set_new(j, "offering", offering);
-		json_object_set_new(j, "action", jstr(f->action));
-		json_object_set_new(j, "message", jstr(f->message));
-		json_t *values = json_array();
+		jw_key(w, "action");
+		jw_string(w, f->action);
+		jw_key(w, "message");
+		jw_string(w, f->message);
+		jw_key(w, "values");
+		jw_array_begin(w);
 		for (size_t k = 0; k < f->n_values; k++)
-			json_array_append_new(values, jflag_value(&f->values[k]));
-		json_object_set_new(j, "values", values);
-		json_array_append_new(flags, j);
+			put_flag_value(w, &f->values[k]);
+		jw_end(w);
+		jw_end(w);
 	}
-	json_object_set_new(o, "flags", flags);
-	return o;
+	jw_end(w);
+	jw_end(w);
 }
 
 /* best_at ... speed: the per-model summaries of the derive stage. */
-static void add_summaries(json_t *j, const struct derive_result *res, const struct derive_model *dm)
+static void put_summaries(struct jsonw *w, const struct derive_result *res,
+			  const struct derive_model *dm)
 {
-	json_object_set_new(j, "best_at",
-			    dm->best_at >= 0 ? jstr(res->categories[dm->best_at]) : json_null());
-	json_object_set_new(j, "worst_at",
-			    dm->worst_at >= 0 ? jstr(res->categories[dm->worst_at]) : json_null());
-	json_object_set_new(j, "overall_score", jnumber(dm->has_overall, dm->overall_score));
-	json_object_set_new(j, "overall_rank",
-			    dm->overall_rank ? json_integer((json_int_t)dm->overall_rank)
-					     : json_null());
-	json_object_set_new(j, "cost_efficiency",
-			    jnumber(dm->has_cost_efficiency, dm->cost_efficiency));
-	json_t *speed = json_null();
+	jw_key(w, "best_at");
+	jw_string(w, dm->best_at >= 0 ? res->categories[dm->best_at] : NULL);
+	jw_key(w, "worst_at");
+	jw_string(w, dm->worst_at >= 0 ? res->categories[dm->worst_at] : NULL);
+	jw_key(w, "overall_score");
+	put_number(w, dm->has_overall, dm->overall_score);
+	jw_key(w, "overall_rank");
+	if (dm->overall_rank)
+		jw_int(w, (int64_t)dm->overall_rank);
+	else
+		jw_null(w);
+	jw_key(w, "cost_efficiency");
+	put_number(w, dm->has_cost_efficiency, dm->cost_efficiency);
+	jw_key(w, "speed");
 	if (dm->has_speed || dm->has_ttft) {
-		speed = json_object();
-		json_object_set_new(speed, "output_tokens_per_second",
-				    jnumber(dm->has_speed, dm->speed));
-		json_object_set_new(speed, "time_to_first_token_seconds",
-				    jnumber(dm->has_ttft, dm->ttft));
+		jw_object_begin(w);
+		jw_key(w, "output_tokens_per_second");
+		put_number(w, dm->has_speed, dm->speed);
+		jw_key(w, "time_to_first_token_seconds");
+		put_number(w, dm->has_ttft, dm->ttft);
+		jw_end(w);
+	} else {
+		jw_null(w);
 	}
-	json_object_set_new(j, "speed", speed);
+}
+
+/* The model-level fields written by name after the contract keys: all but
+ * those written above and the offering-level ones. */
+static bool model_skip[MF_FIELD_COUNT];
+static bool model_skip_ready;
+
+static const bool *model_skip_fields(void)
+{
+	if (model_skip_ready)
+		return model_skip;
+	static const enum mf_field written[] = {
+	    MF_FIELD_NAME,
+	    MF_FIELD_ALIASES,
+	    MF_FIELD_TAGS,
+	    MF_FIELD_INPUT_MODALITIES,
+	    MF_FIELD_OUTPUT_MODALITIES,
+	    MF_FIELD_RELEASE_DATE,
+	    MF_FIELD_LICENSE,
+	    MF_FIELD_OPEN_WEIGHTS,
+	    MF_FIELD_REASONING,
+	    MF_FIELD_TOOL_CALL,
+	};
+	for (size_t i = 0; i < sizeof written / sizeof written[0]; i++)
+		model_skip[written[i]] = true;
+	for (int fi = 1; fi < MF_FIELD_COUNT; fi++)
+		if (merge_field_is_offering_level((enum mf_field)fi))
+			model_skip[fi] = true;
+	model_skip_ready = true;
+	return model_skip;
 }
 
 /* One model of catalog.json: contract keys first, in a fixed order, then
  * the other known model-level fields. res and dm are NULL when the derive
  * stage did not run. */
-static json_t *jmodel(const struct catalog_model *m, const struct derive_result *res,
-		      const struct derive_model *dm)
+static void put_model(struct wctx *c, const struct catalog_model *m,
+		      const struct derive_result *res, const struct derive_model *dm)
 {
+	struct jsonw *w = &c->w;
 	const struct mf_record *r = m->merged;
-	json_t *j = json_object();
-	json_object_set_new(j, "id", jstr(m->id));
-	json_object_set_new(j, "provider", jstr(m->maker));
-	json_object_set_new(j, "name", jfield(r, MF_FIELD_NAME));
-	json_object_set_new(j, "aliases", jlist(record_get_list(r, MF_FIELD_ALIASES)));
-	json_object_set_new(j, "tags", jlist(record_get_list(r, MF_FIELD_TAGS)));
-	json_object_set_new(j, "modalities", jmodalities(r));
-	json_object_set_new(j, "context_tokens", jtokens(r, MF_FIELD_CONTEXT_TOKENS));
-	json_object_set_new(j, "max_output_tokens", jtokens(r, MF_FIELD_MAX_OUTPUT_TOKENS));
-	json_object_set_new(j, "max_input_tokens", jtokens(r, MF_FIELD_MAX_INPUT_TOKENS));
-	json_object_set_new(j, "price", jprice(r));
-	json_t *from = json_null();
+	jw_object_begin(w);
+	jw_key(w, "id");
+	jw_string(w, m->id);
+	jw_key(w, "provider");
+	jw_string(w, m->maker);
+	jw_key(w, "name");
+	put_field(w, r, MF_FIELD_NAME);
+	jw_key(w, "aliases");
+	put_list(w, record_get_list(r, MF_FIELD_ALIASES));
+	jw_key(w, "tags");
+	put_list(w, record_get_list(r, MF_FIELD_TAGS));
+	jw_key(w, "modalities");
+	put_modalities(w, r);
+	jw_key(w, "context_tokens");
+	put_tokens(w, r, MF_FIELD_CONTEXT_TOKENS);
+	jw_key(w, "max_output_tokens");
+	put_tokens(w, r, MF_FIELD_MAX_OUTPUT_TOKENS);
+	jw_key(w, "max_input_tokens");
+	put_tokens(w, r, MF_FIELD_MAX_INPUT_TOKENS);
+	jw_key(w, "price");
+	put_price(c, r);
+	jw_key(w, "price_from");
 	if (m->price_from >= 0 && (size_t)m->price_from < m->n_offerings) {
 		const struct catalog_offering *o = &m->offerings[m->price_from];
-		from = json_object();
-		json_object_set_new(from, "provider", jstr(o->provider));
-		json_object_set_new(from, "id", jstr(o->native_id));
+		jw_object_begin(w);
+		jw_key(w, "provider");
+		jw_string(w, o->provider);
+		jw_key(w, "id");
+		jw_string(w, o->native_id);
+		jw_end(w);
+	} else {
+		jw_null(w);
 	}
-	json_object_set_new(j, "price_from", from);
-	json_object_set_new(j, "release_date", jfield(r, MF_FIELD_RELEASE_DATE));
-	json_object_set_new(j, "license", jfield(r, MF_FIELD_LICENSE));
-	json_object_set_new(j, "open_weights", jbool_field(r, MF_FIELD_OPEN_WEIGHTS));
-	json_object_set_new(j, "reasoning", jbool_field(r, MF_FIELD_REASONING));
-	json_object_set_new(j, "tool_call", jbool_field(r, MF_FIELD_TOOL_CALL));
-	json_object_set_new(j, "arena", jarena(r));
-	json_object_set_new(j, "popularity_score", json_real(m->popularity_score));
-	json_object_set_new(j, "tiers", jtiers(dm));
-	json_object_set_new(j, "category_scores", jscores(res, dm));
-	json_object_set_new(j, "quality", jquality(dm));
+	jw_key(w, "release_date");
+	put_field(w, r, MF_FIELD_RELEASE_DATE);
+	jw_key(w, "license");
+	put_field(w, r, MF_FIELD_LICENSE);
+	jw_key(w, "open_weights");
+	put_bool_field(w, r, MF_FIELD_OPEN_WEIGHTS);
+	jw_key(w, "reasoning");
+	put_bool_field(w, r, MF_FIELD_REASONING);
+	jw_key(w, "tool_call");
+	put_bool_field(w, r, MF_FIELD_TOOL_CALL);
+	jw_key(w, "arena");
+	put_arena(w, r);
+	jw_key(w, "popularity_score");
+	jw_real(w, m->popularity_score);
+	jw_key(w, "tiers");
+	put_tiers(w, dm);
+	jw_key(w, "category_scores");
+	put_scores(w, res, dm);
+	jw_key(w, "quality");
+	put_quality(w, dm);
 	if (dm)
-		add_summaries(j, res, dm);
-	json_object_set_new(j, "callable_via", jlist(&m->callable_via));
+		put_summaries(w, res, dm);
+	jw_key(w, "callable_via");
+	put_list(w, &m->callable_via);
 
-	json_t *offerings = json_array();
+	jw_key(w, "offerings");
+	jw_array_begin(w);
 	for (size_t i = 0; i < m->n_offerings; i++)
-		json_array_append_new(offerings, joffering(&m->offerings[i]));
-	json_object_set_new(j, "offerings", offerings);
+		put_offering(c, &m->offerings[i]);
+	jw_end(w);
 
-	json_t *ids = json_object();
-	for (size_t i = 0; i < m->n_source_ids; i++)
-		json_object_set_new(ids, m->source_ids[i].instance, jlist(&m->source_ids[i].ids));
-	json_object_set_new(j, "source_ids", ids);
-
-	json_t *prov = json_object();
-	for (int fi = 1; fi < MF_FIELD_COUNT; fi++) {
-		const struct field_info *info = field_info((enum mf_field)fi);
-		if (info && m->provenance[fi])
-			json_object_set_new(prov, info->name, jstr(m->provenance[fi]));
+	jw_key(w, "source_ids");
+	jw_object_begin(w);
+	for (size_t i = 0; i < m->n_source_ids; i++) {
+		jw_key(w, m->source_ids[i].instance);
+		put_list(w, &m->source_ids[i].ids);
 	}
-	json_object_set_new(j, "provenance", prov);
+	jw_end(w);
 
-	bool skip[MF_FIELD_COUNT] = {
-	    [MF_FIELD_NAME] = true,
-	    [MF_FIELD_ALIASES] = true,
-	    [MF_FIELD_TAGS] = true,
-	    [MF_FIELD_INPUT_MODALITIES] = true,
-	    [MF_FIELD_OUTPUT_MODALITIES] = true,
-	    [MF_FIELD_RELEASE_DATE] = true,
-	    [MF_FIELD_LICENSE] = true,
-	    [MF_FIELD_OPEN_WEIGHTS] = true,
-	    [MF_FIELD_REASONING] = true,
-	    [MF_FIELD_TOOL_CALL] = true,
-	};
-	for (int fi = 1; fi < MF_FIELD_COUNT; fi++)
-		if (merge_field_is_offering_level((enum mf_field)fi))
-			skip[fi] = true;
-	add_remaining(j, r, skip);
-	return j;
+	/* A catalog built by hand (tests) may have no provenance at all. */
+	const char *const *prov = m->provenance;
+	jw_key(w, "provenance");
+	jw_object_begin(w);
+	for (int fi = 1; prov && fi < MF_FIELD_COUNT; fi++) {
+		const struct field_info *info = field_info((enum mf_field)fi);
+		if (info && prov[fi]) {
+			jw_key(w, info->name);
+			jw_string(w, prov[fi]);
+		}
+	}
+	jw_end(w);
+
+	put_remaining(w, r, model_skip_fields());
+	jw_end(w);
 }
 
-static json_t *jsource(const struct source_config *src, const struct source_result *res)
+static void put_source(struct jsonw *w, const struct source_config *src,
+		       const struct source_result *res)
 {
-	json_t *j = json_object();
-	json_object_set_new(j, "name", jstr(src->name));
-	json_object_set_new(j, "plugin", jstr(src->plugin));
-	json_object_set_new(j, "status", jstr(source_status_name(res->status)));
-	json_object_set_new(j, "records", json_integer((json_int_t)source_result_count(res)));
-	json_object_set_new(j, "fetched_at", jstr(res->fetched_at));
-	json_object_set_new(j, "message", jstr(res->message));
-	json_object_set_new(j, "precedence", json_integer(src->precedence));
-	return j;
+	jw_object_begin(w);
+	jw_key(w, "name");
+	jw_string(w, src->name);
+	jw_key(w, "plugin");
+	jw_string(w, src->plugin);
+	jw_key(w, "status");
+	jw_string(w, source_status_name(res->status));
+	jw_key(w, "records");
+	jw_int(w, (int64_t)source_result_count(res));
+	jw_key(w, "fetched_at");
+	jw_string(w, res->fetched_at);
+	jw_key(w, "message");
+	jw_string(w, res->message);
+	jw_key(w, "precedence");
+	jw_int(w, src->precedence);
+	jw_end(w);
 }
 
 static const char *generated_at(const struct writer_input *in, char *buf, size_t len)
@@ -477,53 +622,53 @@ static const char *generated_at(const struct writer_input *in, char *buf, size_t
 	return buf;
 }
 
-/* Write "[", the elements made by make(i) one per line at depth, and "]". */
-static int emit_array(FILE *f, size_t n, int depth, bool pretty,
-		      json_t *(*make)(const void *ctx, size_t i), const void *ctx)
+/* catalog.json up to its models: the part that carries the run's time and
+ * the sources' statuses. */
+static void put_catalog_head(struct jsonw *w, const struct writer_input *in)
 {
-	if (n == 0) {
-		fputs("[]", f);
-		return ferror(f) ? -1 : 0;
-	}
-	fputs("[\n", f);
-	for (size_t i = 0; i < n; i++) {
-		if (emit(f, make(ctx, i), depth + 2, pretty) != 0)
-			return -1;
-		fputs(i + 1 < n ? ",\n" : "\n", f);
-	}
-	fprintf(f, "%*s]", depth, "");
-	return ferror(f) ? -1 : 0;
+	char now[32];
+	jw_object_begin(w);
+	jw_key(w, "schema_version");
+	jw_int(w, MF_CATALOG_SCHEMA_VERSION);
+	jw_key(w, "generated_at");
+	jw_string(w, generated_at(in, now, sizeof now));
+	jw_key(w, "sources");
+	jw_array_begin(w);
+	size_t n_sources = in->results ? in->cfg->n_sources : 0;
+	for (size_t i = 0; i < n_sources; i++)
+		put_source(w, &in->cfg->sources[i], &in->results[i]);
+	jw_end(w);
 }
 
-static json_t *make_source(const void *ctx, size_t i)
+int writer_catalog_head(FILE *f, const struct writer_input *in)
 {
-	const struct writer_input *in = ctx;
-	return jsource(&in->cfg->sources[i], &in->results[i]);
-}
-
-static json_t *make_model(const void *ctx, size_t i)
-{
-	const struct writer_input *in = ctx;
-	const struct derive_result *res = in->catalog->derived;
-	const struct derive_model *dm = res && i < res->n_models ? &res->models[i] : NULL;
-	return jmodel(&in->catalog->models[i], dm ? res : NULL, dm);
+	struct jsonw w;
+	jw_init(&w, f, JW_PRETTY);
+	put_catalog_head(&w, in);
+	/* The object stays open: what follows is copied from elsewhere. */
+	int rc = jw_flush(&w);
+	jw_free(&w);
+	return rc;
 }
 
 int writer_catalog(FILE *f, const struct writer_input *in)
 {
-	char now[32];
-	fprintf(f, "{\n  \"schema_version\": %d,\n  \"generated_at\": ", MF_CATALOG_SCHEMA_VERSION);
-	if (emit(f, jstr(generated_at(in, now, sizeof now)), 0, false) != 0)
-		return -1;
-	fputs(",\n  \"sources\": ", f);
-	size_t n_sources = in->results ? in->cfg->n_sources : 0;
-	if (emit_array(f, n_sources, 2, true, make_source, in) != 0)
-		return -1;
-	fputs(",\n  \"models\": ", f);
-	if (emit_array(f, in->catalog->n_models, 2, true, make_model, in) != 0)
-		return -1;
-	fputs("\n}\n", f);
-	return ferror(f) ? -1 : 0;
+	struct wctx c;
+	ctx_init(&c, f, JW_PRETTY);
+	struct jsonw *w = &c.w;
+	put_catalog_head(w, in);
+	jw_key(w, "models");
+	jw_array_begin(w);
+	const struct catalog *cat = in->catalog;
+	const struct derive_result *res = cat->derived;
+	for (size_t i = 0; i < cat->n_models; i++) {
+		const struct derive_model *dm = res && i < res->n_models ? &res->models[i] : NULL;
+		put_model(&c, &cat->models[i], dm ? res : NULL, dm);
+	}
+	jw_end(w);
+	jw_end(w);
+	jw_text(w, "\n", 1);
+	return ctx_finish(&c);
 }
 
 /* ------------------------------------------------------------ staging */
@@ -542,13 +687,14 @@ static bool is_staging_plugin(const char *plugin)
 	       strcmp(plugin, "openrouter") == 0;
 }
 
-static json_t *jstaging(const struct config *cfg, const struct catalog_model *m)
+static void put_staging(struct wctx *c, const struct config *cfg, const struct catalog_model *m,
+			const char **names)
 {
+	struct jsonw *w = &c->w;
 	const struct mf_record *r = m->merged;
 	/* source_ids is sorted by instance name, which gives the fixed order
 	 * of `source`; the first Hugging Face id stands in for a missing
 	 * hf_id crosswalk. */
-	const char **names = xcalloc(m->n_source_ids + 1, sizeof *names);
 	size_t n = 0;
 	const char *hf_id = record_get_string(r, MF_FIELD_HF_ID);
 	for (size_t i = 0; i < m->n_source_ids; i++) {
@@ -560,19 +706,22 @@ static json_t *jstaging(const struct config *cfg, const struct catalog_model *m)
 		    m->source_ids[i].ids.count > 0)
 			hf_id = m->source_ids[i].ids.items[0];
 	}
-	char *source = join_plus(names, n);
-	free(names);
-
-	json_t *j = json_object();
-	json_object_set_new(j, "model_id", jstr(m->id));
-	json_object_set_new(j, "provider", jstr(m->maker));
-	json_object_set_new(j, "license", jfield(r, MF_FIELD_LICENSE));
-	json_object_set_new(j, "source", jstr(source));
-	json_object_set_new(j, "popularity_score", json_real(m->popularity_score));
-	json_object_set_new(j, "tags", jlist(record_get_list(r, MF_FIELD_TAGS)));
-	json_object_set_new(j, "hf_id", jstr(hf_id));
-	free(source);
-	return j;
+	jw_object_begin(w);
+	jw_key(w, "model_id");
+	jw_string(w, m->id);
+	jw_key(w, "provider");
+	jw_string(w, m->maker);
+	jw_key(w, "license");
+	put_field(w, r, MF_FIELD_LICENSE);
+	jw_key(w, "source");
+	jw_string(w, join_plus(c, names, n));
+	jw_key(w, "popularity_score");
+	jw_real(w, m->popularity_score);
+	jw_key(w, "tags");
+	put_list(w, record_get_list(r, MF_FIELD_TAGS));
+	jw_key(w, "hf_id");
+	jw_string(w, hf_id);
+	jw_end(w);
 }
 
 static int staging_qsort(const void *pa, const void *pb)
@@ -584,84 +733,103 @@ static int staging_qsort(const void *pa, const void *pb)
 	return strcmp(a->id, b->id);
 }
 
-/* The staging candidates in their output order. */
-struct staging_view {
-	const struct config *cfg;
-	const struct catalog_model **models;
-};
-
-static json_t *make_staging(const void *ctx, size_t i)
-{
-	const struct staging_view *v = ctx;
-	return jstaging(v->cfg, v->models[i]);
-}
-
 int writer_staging(FILE *f, const struct writer_input *in)
 {
 	const struct catalog *cat = in->catalog;
-	struct staging_view view = {.cfg = in->cfg};
-	view.models = xcalloc(cat->n_models + 1, sizeof *view.models);
-	size_t n = 0;
-	for (size_t i = 0; i < cat->n_models; i++)
-		if (cat->models[i].staging)
-			view.models[n++] = &cat->models[i];
+	const struct catalog_model **models = xcalloc(cat->n_models + 1, sizeof *models);
+	size_t n = 0, max_ids = 0;
+	for (size_t i = 0; i < cat->n_models; i++) {
+		if (!cat->models[i].staging)
+			continue;
+		models[n++] = &cat->models[i];
+		if (cat->models[i].n_source_ids > max_ids)
+			max_ids = cat->models[i].n_source_ids;
+	}
 	if (n > 1)
-		qsort(view.models, n, sizeof *view.models, staging_qsort);
-	int rc = emit_array(f, n, 0, true, make_staging, &view);
-	free(view.models);
-	if (rc == 0)
-		fputs("\n", f);
-	return rc == 0 && !ferror(f) ? 0 : -1;
+		qsort(models, n, sizeof *models, staging_qsort);
+	const char **names = xcalloc(max_ids + 1, sizeof *names);
+	struct wctx c;
+	ctx_init(&c, f, JW_PRETTY);
+	jw_array_begin(&c.w);
+	for (size_t i = 0; i < n; i++)
+		put_staging(&c, in->cfg, models[i], names);
+	jw_end(&c.w);
+	jw_text(&c.w, "\n", 1);
+	free(names);
+	free(models);
+	return ctx_finish(&c);
 }
 
 /* ------------------------------------------------------------ mapping */
 
-static json_t *make_mapping_entry(const void *ctx, size_t i)
+static void put_mapping_entry(struct jsonw *w, const struct mapping_entry *e)
 {
-	const struct writer_input *in = ctx;
-	const struct mapping_entry *e = &in->mapping->items[i];
 	const char *key = record_get_string(e->rec, MF_FIELD_SOURCE_KEY);
 	const char *id = key && *key ? key : e->rec->native_id;
 	const char *provider = record_get_string(e->rec, MF_FIELD_PROVIDER);
-	json_t *j = json_object();
-	json_object_set_new(j, "source", jstr(e->result->source ? e->result->source->name : NULL));
-	json_object_set_new(j, "id", jstr(id));
+	jw_object_begin(w);
+	jw_key(w, "source");
+	jw_string(w, e->result->source ? e->result->source->name : NULL);
+	jw_key(w, "id");
+	jw_string(w, id);
 	/* The native id only when the upstream lists the record otherwise
 	 * (models.dev's provider/model keys). */
-	if (strcmp(id, e->rec->native_id) != 0)
-		json_object_set_new(j, "native_id", jstr(e->rec->native_id));
-	if (e->rec->kind == MF_RECORD_OFFERING && provider)
-		json_object_set_new(j, "provider", jstr(provider));
-	json_object_set_new(j, "model", jstr(e->model_id));
-	json_object_set_new(j, "rule", jstr(e->rule));
-	json_object_set_new(j, "key", jstr(e->key));
-	json_object_set_new(j, "maker_rule", jstr(e->maker_rule));
-	if (e->evidence)
-		json_object_set_new(j, "evidence", jstr(e->evidence));
-	return j;
+	if (strcmp(id, e->rec->native_id) != 0) {
+		jw_key(w, "native_id");
+		jw_string(w, e->rec->native_id);
+	}
+	if (e->rec->kind == MF_RECORD_OFFERING && provider) {
+		jw_key(w, "provider");
+		jw_string(w, provider);
+	}
+	jw_key(w, "model");
+	jw_string(w, e->model_id);
+	jw_key(w, "rule");
+	jw_string(w, e->rule);
+	jw_key(w, "key");
+	jw_string(w, e->key);
+	jw_key(w, "maker_rule");
+	jw_string(w, e->maker_rule);
+	if (e->evidence) {
+		jw_key(w, "evidence");
+		jw_string(w, e->evidence);
+	}
+	jw_end(w);
 }
 
 int writer_mapping(FILE *f, const struct writer_input *in)
 {
 	char now[32];
-	fputs("{\n  \"generated_at\": ", f);
-	if (emit(f, jstr(generated_at(in, now, sizeof now)), 0, false) != 0)
-		return -1;
+	struct jsonw w;
+	jw_init(&w, f, JW_PRETTY);
+	jw_object_begin(&w);
+	jw_key(&w, "generated_at");
+	jw_string(&w, generated_at(in, now, sizeof now));
 	/* Counts first, for status and monitoring: records mapped, records
 	 * that stayed alone, records dropped for want of a usable id. */
 	size_t n = in->mapping ? in->mapping->count : 0;
 	size_t unaligned = 0;
 	for (size_t i = 0; i < n; i++)
 		unaligned += strcmp(in->mapping->items[i].rule, MAPPER_RULE_UNALIGNED) == 0;
-	fprintf(f, ",\n  \"records\": %zu,\n  \"unaligned\": %zu,\n  \"dropped\": %zu", n,
-		unaligned, in->mapping ? in->mapping->dropped : 0);
-	fputs(",\n  \"entries\": ", f);
-	/* One compact line per decision: mapping.json has one entry per
-	 * record, and a line per entry keeps it greppable. */
-	if (emit_array(f, n, 2, false, make_mapping_entry, in) != 0)
-		return -1;
-	fputs("\n}\n", f);
-	return ferror(f) ? -1 : 0;
+	jw_key(&w, "records");
+	jw_int(&w, (int64_t)n);
+	jw_key(&w, "unaligned");
+	jw_int(&w, (int64_t)unaligned);
+	jw_key(&w, "dropped");
+	jw_int(&w, (int64_t)(in->mapping ? in->mapping->dropped : 0));
+	jw_key(&w, "entries");
+	jw_array_begin(&w);
+	/* One line per decision: mapping.json has one entry per record, and
+	 * a line per entry keeps it greppable. */
+	jw_set_style(&w, JW_INLINE);
+	for (size_t i = 0; i < n; i++)
+		put_mapping_entry(&w, &in->mapping->items[i]);
+	jw_end(&w);
+	jw_end(&w);
+	jw_text(&w, "\n", 1);
+	int rc = jw_finish(&w);
+	jw_free(&w);
+	return rc;
 }
 
 /* ------------------------------------------------------------ all */

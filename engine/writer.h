@@ -26,6 +26,10 @@ struct writer_input {
 };
 
 int writer_catalog(FILE *f, const struct writer_input *in);
+/* The head of catalog.json alone: the bytes writer_catalog writes before
+ * ",\n  \"models\": " (schema_version, generated_at, sources). in->catalog
+ * is not read. */
+int writer_catalog_head(FILE *f, const struct writer_input *in);
 int writer_staging(FILE *f, const struct writer_input *in);
 int writer_mapping(FILE *f, const struct writer_input *in);
 
