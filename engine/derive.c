@@ -586,10 +586,17 @@ struct contrib {
 	size_t order;
 };
 
+/* The records of one model id, priority order. */
 struct group {
 	struct contrib *items;
 	size_t n;
-	size_t cap;
+};
+
+/* Each catalog model's group of records. */
+struct model_index {
+	const struct group **of_model; /* by catalog model; NULL: no records */
+	struct group *groups;
+	struct contrib *items; /* all groups' records, group after group */
 };
 
 static int contrib_qsort(const void *pa, const void *pb)
@@ -615,31 +622,31 @@ static const struct source_config *entry_source(const struct derive_input *in,
 	return NULL;
 }
 
-static void group_free(void *p)
+/* model id -> its records, each group in priority order: numbered by a
+ * hash of the ids, regrouped in one array by a counting sort, then found
+ * for each model of the catalog. */
+static void index_mapping(const struct derive_input *in, const struct catalog *cat,
+			  struct model_index *ix)
 {
-	struct group *g = p;
-	free(g->items);
-	free(g);
-}
-
-/* model id -> its records, each group in priority order. */
-static void index_mapping(const struct derive_input *in, struct strmap *index)
-{
-	strmap_init(index);
+	*ix = (struct model_index){0};
 	const struct mapping *map = in->mapping;
-	for (size_t i = 0; map && i < map->count; i++) {
+	size_t n = map ? map->count : 0;
+	struct contrib *all = xmalloc((n ? n : 1) * sizeof *all);
+	size_t *group_of = xmalloc((n ? n : 1) * sizeof *group_of);
+	size_t *counts = xcalloc(n + 1, sizeof *counts);
+	size_t n_all = 0, n_groups = 0;
+	struct strmap ids;
+	strmap_init_borrowed(&ids, n);
+	for (size_t i = 0; i < n; i++) {
 		const struct mapping_entry *e = &map->items[i];
 		const struct source_config *src = entry_source(in, e);
 		if (!src)
 			continue;
-		struct group *g = strmap_get(index, e->model_id);
-		if (!g) {
-			g = xcalloc(1, sizeof *g);
-			strmap_put(index, e->model_id, g);
-		}
-		if (g->n == g->cap) {
-			g->cap = g->cap ? g->cap * 2 : 4;
-			g->items = xrealloc(g->items, g->cap * sizeof *g->items);
+		/* Numbers are stored +1: NULL means a new id. */
+		size_t g = (size_t)(uintptr_t)strmap_get(&ids, e->model_id);
+		if (g == 0) {
+			g = ++n_groups;
+			strmap_put(&ids, e->model_id, (void *)(uintptr_t)g);
 		}
 		const char *provider = NULL;
 		if (e->rec->kind == MF_RECORD_OFFERING) {
@@ -647,14 +654,44 @@ static void index_mapping(const struct derive_input *in, struct strmap *index)
 			if (!provider || !*provider)
 				provider = src->name;
 		}
-		g->items[g->n++] =
+		counts[g - 1]++;
+		group_of[n_all] = g - 1;
+		all[n_all++] =
 		    (struct contrib){.e = e, .src = src, .provider = provider, .order = i};
 	}
-	for (size_t i = 0; i < index->cap; i++) {
-		struct group *g = index->slots[i].key ? index->slots[i].value : NULL;
-		if (g && g->n > 1)
-			qsort(g->items, g->n, sizeof *g->items, contrib_qsort);
+
+	ix->items = xmalloc((n_all ? n_all : 1) * sizeof *ix->items);
+	ix->groups = xmalloc((n_groups ? n_groups : 1) * sizeof *ix->groups);
+	size_t at = 0;
+	for (size_t g = 0; g < n_groups; g++) {
+		ix->groups[g] = (struct group){.items = ix->items + at};
+		at += counts[g];
 	}
+	for (size_t i = 0; i < n_all; i++) {
+		struct group *g = &ix->groups[group_of[i]];
+		g->items[g->n++] = all[i];
+	}
+	for (size_t g = 0; g < n_groups; g++)
+		if (ix->groups[g].n > 1)
+			qsort(ix->groups[g].items, ix->groups[g].n, sizeof *ix->items,
+			      contrib_qsort);
+	free(all);
+	free(group_of);
+	free(counts);
+	ix->of_model = xmalloc((cat->n_models ? cat->n_models : 1) * sizeof *ix->of_model);
+	for (size_t i = 0; i < cat->n_models; i++) {
+		size_t g = (size_t)(uintptr_t)strmap_get(&ids, cat->models[i].id);
+		ix->of_model[i] = g ? &ix->groups[g - 1] : NULL;
+	}
+	strmap_free(&ids, NULL);
+}
+
+static void index_free(struct model_index *ix)
+{
+	free(ix->of_model);
+	free(ix->groups);
+	free(ix->items);
+	*ix = (struct model_index){0};
 }
 
 static bool contrib_is_offering(const struct contrib *c, const struct catalog_offering *o)
@@ -667,11 +704,20 @@ static bool contrib_is_offering(const struct contrib *c, const struct catalog_of
 
 struct checker {
 	const struct derive_input *in;
+	struct catalog *cat;
 	struct catalog_model *m;
 	struct derive_model *dm;
 	const struct group *g; /* the model's records; NULL without a mapping */
+	bool offers_changed;   /* a check changed an offering's record */
 	struct derive_result *res;
 };
+
+/* The offering's record, about to be changed by a check. */
+static struct mf_record *offering_to_change(struct checker *ck, struct catalog_offering *o)
+{
+	ck->offers_changed = true;
+	return catalog_offering_writable(o);
+}
 
 static struct derive_flag *add_flag(struct checker *ck, const char *check, const char *field,
 				    const struct catalog_offering *o, const char *action,
@@ -683,8 +729,9 @@ static struct derive_flag *add_flag(struct checker *ck, const char *check, const
 	*f = (struct derive_flag){
 	    .check = check,
 	    .field = xstrdup(field),
-	    .provider = o ? xstrdup(o->provider) : NULL,
-	    .id = o ? xstrdup(o->native_id) : NULL,
+	    /* Borrowed from the catalog's sources (derive.h). */
+	    .provider = o ? o->provider : NULL,
+	    .id = o ? o->native_id : NULL,
 	    .action = action,
 	    .message = message,
 	};
@@ -701,8 +748,8 @@ static struct derive_value *add_value(struct derive_flag *f, const struct contri
 	struct derive_value *v = &f->values[f->n_values++];
 	*v = (struct derive_value){.source = c ? c->src->name : NULL, .field = field};
 	if (c && c->e->rec->kind == MF_RECORD_OFFERING) {
-		v->provider = xstrdup(c->provider);
-		v->id = xstrdup(c->e->rec->native_id);
+		v->provider = (char *)c->provider;
+		v->id = c->e->rec->native_id;
 	}
 	return v;
 }
@@ -792,7 +839,7 @@ static char *replaced_note(const struct contrib *c, const char *value)
 /* A token limit of 0 or less means unknown (SPEC §3). */
 static void check_positive(struct checker *ck, struct catalog_offering *o, enum mf_field field)
 {
-	struct mf_record *r = o->merged;
+	const struct mf_record *r = o->merged;
 	int64_t v, other = 0;
 	if (!record_get_int(r, field, &v) || v > 0)
 		return;
@@ -801,10 +848,10 @@ static void check_positive(struct checker *ck, struct catalog_offering *o, enum 
 	snprintf(buf, sizeof buf, "%lld", (long long)other);
 	char *note = replaced_note(next, buf);
 	if (next) {
-		record_set_int(r, field, other);
-		o->provenance[field] = next->src->name;
+		record_set_int(offering_to_change(ck, o), field, other);
+		catalog_set_provenance(ck->cat, &o->provenance, field, next->src->name);
 	} else {
-		record_unset(r, field);
+		record_unset(offering_to_change(ck, o), field);
 	}
 	struct derive_flag *f =
 	    add_flag(ck, DERIVE_CHECK_NOT_POSITIVE, field_name(field), o,
@@ -817,7 +864,7 @@ static void check_positive(struct checker *ck, struct catalog_offering *o, enum 
 static void check_over_context(struct checker *ck, struct catalog_offering *o, enum mf_field field,
 			       const char *check)
 {
-	struct mf_record *r = o->merged;
+	const struct mf_record *r = o->merged;
 	int64_t limit, ctx, other = 0;
 	if (!record_get_int(r, field, &limit) ||
 	    !record_get_int(r, MF_FIELD_CONTEXT_TOKENS, &ctx) || limit <= ctx)
@@ -827,10 +874,10 @@ static void check_over_context(struct checker *ck, struct catalog_offering *o, e
 	snprintf(buf, sizeof buf, "%lld", (long long)other);
 	char *note = replaced_note(next, buf);
 	if (next) {
-		record_set_int(r, field, other);
-		o->provenance[field] = next->src->name;
+		record_set_int(offering_to_change(ck, o), field, other);
+		catalog_set_provenance(ck->cat, &o->provenance, field, next->src->name);
 	} else {
-		record_unset(r, field);
+		record_unset(offering_to_change(ck, o), field);
 	}
 	struct derive_flag *f = add_flag(
 	    ck, check, field_name(field), o, next ? DERIVE_ACTION_REPLACED : DERIVE_ACTION_NULLED,
@@ -848,7 +895,7 @@ static bool price_ok(double v, double max)
 
 static void check_prices(struct checker *ck, struct catalog_offering *o)
 {
-	struct mf_record *r = o->merged;
+	const struct mf_record *r = o->merged;
 	const struct nummap *price = record_get_map(r, MF_FIELD_PRICE);
 	if (!price)
 		return;
@@ -898,9 +945,10 @@ static void check_prices(struct checker *ck, struct catalog_offering *o)
 		char **keys = xcalloc(kept.count + 1, sizeof *keys);
 		for (size_t i = 0; i < kept.count; i++)
 			keys[i] = xstrdup(kept.items[i].key);
-		record_unset(r, MF_FIELD_PRICE);
+		struct mf_record *w = offering_to_change(ck, o);
+		record_unset(w, MF_FIELD_PRICE);
 		for (size_t i = 0; i < kept.count; i++) {
-			record_map_set(r, MF_FIELD_PRICE, keys[i], kept.items[i].value);
+			record_map_set(w, MF_FIELD_PRICE, keys[i], kept.items[i].value);
 			free(keys[i]);
 		}
 		free(keys);
@@ -913,10 +961,11 @@ static const enum mf_field date_fields[] = {
     MF_FIELD_EXPIRATION_DATE, MF_FIELD_DEPRECATION_DATE, MF_FIELD_REVIEWED,
 };
 
-/* Dates of an offering (o) or of the model (o NULL, r its record). */
-static void check_dates(struct checker *ck, struct mf_record *r, struct catalog_offering *o)
+/* Dates of an offering (o) or of the model (o NULL). */
+static void check_dates(struct checker *ck, struct catalog_offering *o)
 {
-	const char **prov = o ? o->provenance : ck->m->provenance;
+	const struct mf_record *r = o ? o->merged : ck->m->merged;
+	const char *const **prov = o ? &o->provenance : &ck->m->provenance;
 	for (size_t i = 0; i < sizeof date_fields / sizeof date_fields[0]; i++) {
 		enum mf_field field = date_fields[i];
 		const char *s = record_get_string(r, field);
@@ -934,11 +983,13 @@ static void check_dates(struct checker *ck, struct mf_record *r, struct catalog_
 		char *msg =
 		    xasprintf("%s '%s' is not an ISO 8601 date%s", field_name(field), s, note);
 		free(note);
+		struct mf_record *w = o ? offering_to_change(ck, o) : catalog_model_writable(ck->m);
+		r = w;
 		if (next) {
-			record_set_string(r, field, other);
-			prov[field] = next->src->name;
+			record_set_string(w, field, other);
+			catalog_set_provenance(ck->cat, prov, field, next->src->name);
 		} else {
-			record_unset(r, field);
+			record_unset(w, field);
 		}
 		struct derive_flag *f =
 		    add_flag(ck, DERIVE_CHECK_BAD_DATE, field_name(field), o,
@@ -947,11 +998,25 @@ static void check_dates(struct checker *ck, struct mf_record *r, struct catalog_
 	}
 }
 
+/* Offerings are sorted by provider and id (merge.h): a binary search. */
 static bool model_has_offering(const struct catalog_model *m, const struct contrib *c)
 {
-	for (size_t i = 0; i < m->n_offerings; i++)
-		if (contrib_is_offering(c, &m->offerings[i]))
+	if (c->e->rec->kind != MF_RECORD_OFFERING)
+		return false;
+	size_t lo = 0, hi = m->n_offerings;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		const struct catalog_offering *o = &m->offerings[mid];
+		int cmp = strcmp(o->provider, c->provider);
+		if (cmp == 0)
+			cmp = strcmp(o->native_id, c->e->rec->native_id);
+		if (cmp == 0)
 			return true;
+		if (cmp < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return false;
 }
 
@@ -1017,19 +1082,21 @@ static void check_model(struct checker *ck)
 		check_over_context(ck, o, MF_FIELD_MAX_INPUT_TOKENS,
 				   DERIVE_CHECK_INPUT_OVER_CONTEXT);
 		check_prices(ck, o);
-		check_dates(ck, o->merged, o);
+		check_dates(ck, o);
 	}
-	check_dates(ck, m->merged, NULL);
+	check_dates(ck, NULL);
 	check_disagreement(ck, NULL);
 	check_disagreement(ck, "input");
 	check_disagreement(ck, "output");
-	/* The model shows its offering's values as they are now. */
-	if (m->price_from >= 0 && (size_t)m->price_from < m->n_offerings) {
+	/* The model shows its offering's values as they are now (merge
+	 * copied them; only a changed offering needs it again). */
+	if (ck->offers_changed && m->price_from >= 0 && (size_t)m->price_from < m->n_offerings) {
 		const struct mf_record *o = m->offerings[m->price_from].merged;
-		record_copy_field(m->merged, o, MF_FIELD_PRICE);
-		record_copy_field(m->merged, o, MF_FIELD_CONTEXT_TOKENS);
-		record_copy_field(m->merged, o, MF_FIELD_MAX_OUTPUT_TOKENS);
-		record_copy_field(m->merged, o, MF_FIELD_MAX_INPUT_TOKENS);
+		struct mf_record *w = catalog_model_writable(m);
+		record_copy_field(w, o, MF_FIELD_PRICE);
+		record_copy_field(w, o, MF_FIELD_CONTEXT_TOKENS);
+		record_copy_field(w, o, MF_FIELD_MAX_OUTPUT_TOKENS);
+		record_copy_field(w, o, MF_FIELD_MAX_INPUT_TOKENS);
 	}
 }
 
@@ -1064,6 +1131,15 @@ struct populations {
 	struct values ttft;
 	struct strmap arena;	   /* arena score name -> struct values * */
 	struct values *categories; /* per category: the scores, filled later */
+	/* Per category and weight, what every model would look up again:
+	 * the weight times its source's weight, and an arena score's
+	 * population. */
+	struct weight_plan {
+		double weight;
+		bool arena_kind;
+		const struct values *arena; /* NULL: none */
+	} **plans;
+	size_t n_plans;
 };
 
 static bool is_arena_kind(const char *score)
@@ -1076,6 +1152,17 @@ static void values_free(void *p)
 	struct values *vs = p;
 	free(vs->v);
 	free(vs);
+}
+
+static double source_weight(const struct derive_category *c, const char *score)
+{
+	const char *dot = strchr(score, '.');
+	size_t len = dot ? (size_t)(dot - score) : strlen(score);
+	for (size_t i = 0; i < c->n_source_weights; i++)
+		if (strlen(c->source_weights[i].name) == len &&
+		    strncmp(c->source_weights[i].name, score, len) == 0)
+			return c->source_weights[i].weight;
+	return 1.0;
 }
 
 static void collect_populations(const struct catalog *cat, const struct derive_tables *t,
@@ -1117,6 +1204,19 @@ static void collect_populations(const struct catalog *cat, const struct derive_t
 	for (size_t i = 0; i < pop->arena.cap; i++)
 		if (pop->arena.slots[i].key)
 			values_sort(pop->arena.slots[i].value);
+	pop->n_plans = t->n_categories;
+	pop->plans = xcalloc(t->n_categories + 1, sizeof *pop->plans);
+	for (size_t c = 0; c < t->n_categories; c++) {
+		const struct derive_category *cat_c = &t->categories[c];
+		pop->plans[c] = xcalloc(cat_c->n_weights + 1, sizeof **pop->plans);
+		for (size_t k = 0; k < cat_c->n_weights; k++) {
+			const char *key = cat_c->weights[k].name;
+			struct weight_plan *p = &pop->plans[c][k];
+			p->weight = cat_c->weights[k].weight * source_weight(cat_c, key);
+			p->arena_kind = is_arena_kind(key);
+			p->arena = p->arena_kind ? strmap_get(&pop->arena, key) : NULL;
+		}
+	}
 }
 
 static void populations_free(struct populations *pop, size_t n_categories)
@@ -1130,6 +1230,9 @@ static void populations_free(struct populations *pop, size_t n_categories)
 	for (size_t i = 0; pop->categories && i < n_categories; i++)
 		free(pop->categories[i].v);
 	free(pop->categories);
+	for (size_t i = 0; i < pop->n_plans; i++)
+		free(pop->plans[i]);
+	free(pop->plans);
 }
 
 static struct derive_tier quantile_tier(double v, const struct values *vs, const char *basis,
@@ -1254,26 +1357,16 @@ static void score_date(const struct derive_input *in, const struct catalog_model
 	}
 }
 
-static double source_weight(const struct derive_category *c, const char *score)
-{
-	const char *dot = strchr(score, '.');
-	size_t len = dot ? (size_t)(dot - score) : strlen(score);
-	for (size_t i = 0; i < c->n_source_weights; i++)
-		if (strlen(c->source_weights[i].name) == len &&
-		    strncmp(c->source_weights[i].name, score, len) == 0)
-			return c->source_weights[i].weight;
-	return 1.0;
-}
-
 static bool score_category(const struct derive_input *in, const struct catalog_model *m,
 			   const struct group *g, const struct derive_category *c,
 			   const struct populations *pop, struct derive_score *out)
 {
 	double configured = 0, present = 0, sum = 0;
 	*out = (struct derive_score){0};
+	const struct weight_plan *plan = pop->plans[c - in->tables->categories];
 	for (size_t k = 0; k < c->n_weights; k++) {
 		const char *key = c->weights[k].name;
-		double weight = c->weights[k].weight * source_weight(c, key);
+		double weight = plan[k].weight;
 		configured += weight;
 		double raw;
 		if (weight <= 0 || !model_score(m, key, &raw) || !isfinite(raw))
@@ -1283,8 +1376,8 @@ static bool score_category(const struct derive_input *in, const struct catalog_m
 		    .weight = weight,
 		    .effective = weight,
 		};
-		if (is_arena_kind(key)) {
-			const struct values *vs = strmap_get(&pop->arena, key);
+		if (plan[k].arena_kind) {
+			const struct values *vs = plan[k].arena;
 			ct.has_raw = true;
 			ct.raw = raw;
 			ct.value = vs ? derive_percentile(vs->v, vs->n, raw) : 50;
@@ -1300,7 +1393,8 @@ static bool score_category(const struct derive_input *in, const struct catalog_m
 			if (age > 0)
 				ct.effective = weight * pow(0.5, age / c->half_life_days);
 		}
-		ct.score = xstrdup(key);
+		/* The tables outlive the result (derive.h). */
+		ct.score = (char *)key;
 		present += ct.effective;
 		sum += ct.effective * ct.value;
 		out->contributions = xrealloc(out->contributions, (out->n_contributions + 1) *
@@ -1308,8 +1402,6 @@ static bool score_category(const struct derive_input *in, const struct catalog_m
 		out->contributions[out->n_contributions++] = ct;
 	}
 	if (present <= 0 || configured <= 0) {
-		for (size_t k = 0; k < out->n_contributions; k++)
-			free(out->contributions[k].score);
 		free(out->contributions);
 		*out = (struct derive_score){0};
 		return false;
@@ -1470,23 +1562,15 @@ void derive_result_free(struct derive_result *r)
 		return;
 	for (size_t i = 0; i < r->n_models; i++) {
 		struct derive_model *dm = &r->models[i];
-		for (size_t s = 0; s < dm->n_scores; s++) {
-			for (size_t k = 0; k < dm->scores[s].n_contributions; k++)
-				free(dm->scores[s].contributions[k].score);
+		for (size_t s = 0; s < dm->n_scores; s++)
 			free(dm->scores[s].contributions);
-		}
 		free(dm->scores);
 		for (size_t f = 0; f < dm->n_flags; f++) {
 			struct derive_flag *fl = &dm->flags[f];
 			free(fl->field);
-			free(fl->provider);
-			free(fl->id);
 			free(fl->message);
-			for (size_t v = 0; v < fl->n_values; v++) {
-				free(fl->values[v].provider);
-				free(fl->values[v].id);
+			for (size_t v = 0; v < fl->n_values; v++)
 				free(fl->values[v].string);
-			}
 			free(fl->values);
 		}
 		free(dm->flags);
@@ -1509,16 +1593,17 @@ int derive_run(const struct derive_input *in, struct catalog *cat)
 	for (size_t c = 0; c < t->n_categories; c++)
 		res->categories[c] = xstrdup(t->categories[c].name);
 
-	struct strmap index;
-	index_mapping(in, &index);
+	struct model_index index;
+	index_mapping(in, cat, &index);
 
 	/* Checks first: tiers and scores see only values that passed. */
 	for (size_t i = 0; i < cat->n_models; i++) {
 		struct checker ck = {
 		    .in = in,
+		    .cat = cat,
 		    .m = &cat->models[i],
 		    .dm = &res->models[i],
-		    .g = strmap_get(&index, cat->models[i].id),
+		    .g = index.of_model[i],
 		    .res = res,
 		};
 		check_model(&ck);
@@ -1531,11 +1616,12 @@ int derive_run(const struct derive_input *in, struct catalog *cat)
 	for (size_t i = 0; i < cat->n_models; i++) {
 		const struct catalog_model *m = &cat->models[i];
 		derive_tiers(m, t, &pop, &res->models[i]);
-		derive_scores(in, m, strmap_get(&index, m->id), &pop, &res->models[i]);
+		derive_scores(in, m, index.of_model[i], &pop, &res->models[i]);
 	}
+	/* Not needed any more: gone before the ranking allocates. */
+	index_free(&index);
 	rank_categories(cat, res, &pop);
 	populations_free(&pop, res->n_categories);
-	strmap_free(&index, group_free);
 
 	if (cat->derived && cat->derived_free)
 		cat->derived_free(cat->derived);

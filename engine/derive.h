@@ -38,6 +38,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 #include "config.h"
 #include "mapper.h"
@@ -129,18 +130,20 @@ void derive_tables_free(struct derive_tables *t);
 
 /* ------------------------------------------------------------ results */
 
+/* Fields ordered (and the small ones narrow) for size: one per tier of
+ * every model. */
 struct derive_tier {
-	int tier;	   /* 1..5; 0: none (basis "none") */
-	const char *basis; /* static: DERIVE_BASIS_* */
-	bool has_value;
+	const char *basis;  /* static: DERIVE_BASIS_* */
 	double value;	    /* the measure it comes from: blended price, rating, tokens/s */
 	const char *from;   /* "quality" when taken from the quality tier; else NULL */
-	int adjustment;	    /* reasoning: -1 for a reasoning model whose tier was above 1 */
 	const char *detail; /* the maker (reputation) or the arena category; borrowed */
+	int8_t tier;	    /* 1..5; 0: none (basis "none") */
+	int8_t adjustment;  /* reasoning: -1 for a reasoning model whose tier was above 1 */
+	bool has_value;
 };
 
 struct derive_contribution {
-	char *score;  /* score name */
+	char *score;  /* score name, borrowed from the derive tables */
 	double value; /* 0..100 as used */
 	bool has_raw;
 	double raw;	    /* arena: the rating the percentile comes from */
@@ -171,8 +174,8 @@ struct derive_score {
 /* One value a source gave for a flagged field. */
 struct derive_value {
 	const char *source; /* instance, borrowed; NULL: derived */
-	char *provider;	    /* offering values: the offering; else NULL */
-	char *id;
+	char *provider;	    /* offering values: the offering; else NULL (borrowed) */
+	char *id;	    /* borrowed from the record */
 	const char *field; /* when the flag compares two fields: which one; else NULL */
 	bool is_string;
 	char *string;
@@ -182,31 +185,32 @@ struct derive_value {
 struct derive_flag {
 	const char *check; /* DERIVE_CHECK_* */
 	char *field;	   /* catalog field path: "max_output_tokens", "price.input_per_million" */
-	char *provider;	   /* the offering flagged; NULL: the model itself */
-	char *id;
+	char *provider;	   /* the offering flagged; NULL: the model itself (borrowed) */
+	char *id;	   /* borrowed from the catalog */
 	const char *action; /* DERIVE_ACTION_* */
 	char *message;
 	struct derive_value *values;
 	size_t n_values;
 };
 
+/* One per model: fields ordered so that no padding is wasted. */
 struct derive_model {
 	struct derive_tier tiers[DERIVE_TIER_COUNT];
 	struct derive_score *scores; /* scored categories only, in category order */
 	size_t n_scores;
+	double overall_score;
+	size_t overall_rank; /* 0: none */
+	double cost_efficiency;
+	double speed; /* output tokens per second */
+	double ttft;  /* seconds to the first token */
+	struct derive_flag *flags;
+	size_t n_flags;
 	int best_at; /* category index, -1: none */
 	int worst_at;
 	bool has_overall;
-	double overall_score;
-	size_t overall_rank; /* 0: none */
 	bool has_cost_efficiency;
-	double cost_efficiency;
 	bool has_speed;
-	double speed; /* output tokens per second */
 	bool has_ttft;
-	double ttft; /* seconds to the first token */
-	struct derive_flag *flags;
-	size_t n_flags;
 };
 
 struct derive_result {
@@ -230,7 +234,9 @@ struct derive_input {
 
 /* Check, then derive. Fields failing a check are changed in the catalog's
  * merged records; the rest goes into cat->derived (freed by
- * catalog_free). Returns 0. */
+ * catalog_free), which borrows names from in->tables and the sources'
+ * strings (offering providers and ids) as the catalog does: free the
+ * catalog first. Returns 0. */
 int derive_run(const struct derive_input *in, struct catalog *cat);
 void derive_result_free(struct derive_result *r);
 

@@ -139,13 +139,33 @@ static char *name_key(const char *name, size_t len)
 	return k;
 }
 
+/* strmap_get of the lookup form of name[0..len). Called for every record,
+ * mostly with short names: no allocation for those. */
+static void *get_by_name(const struct strmap *m, const char *name, size_t len)
+{
+	char buf[64];
+	char *k = buf;
+	len = strnlen(name, len);
+	if (len < sizeof buf) {
+		for (size_t i = 0; i < len; i++) {
+			char ch = (char)tolower((unsigned char)name[i]);
+			buf[i] = ch == ' ' || ch == '_' ? '-' : ch;
+		}
+		buf[len] = '\0';
+	} else {
+		k = name_key(name, len);
+	}
+	void *v = strmap_get(m, k);
+	if (k != buf)
+		free(k);
+	return v;
+}
+
 static int maker_index_n(const struct mapper_tables *t, const char *name, size_t len)
 {
 	if (!t || !name || len == 0)
 		return -1;
-	char *k = name_key(name, len);
-	void *v = strmap_get(&t->names, k);
-	free(k);
+	void *v = get_by_name(&t->names, name, len);
 	return v ? (int)PTR_IDX(v) : -1;
 }
 
@@ -181,40 +201,79 @@ static bool is_host(const struct mapper_tables *t, const char *seg, size_t len)
 		return true;
 	if (is_region(seg, len))
 		return true;
-	char *k = name_key(seg, len);
-	bool host = strmap_get(&t->hosts, k) != NULL;
-	free(k);
-	return host;
+	return get_by_name(&t->hosts, seg, len) != NULL;
 }
 
 /* ------------------------------------------------------------ units */
 
+/* Every record's ids are cut into units several times: the unit strings
+ * and the array live in the struct itself while they fit (ids are short),
+ * so that no allocation is made per unit. A struct units must not be
+ * copied once it holds units. */
 struct units {
 	char **v;
 	size_t n;
 	size_t cap;
+	char *first_v[16];
+	char space[256];
+	size_t used;
 };
 
-static void units_push(struct units *u, char *s)
+static char *units_copy(struct units *u, const char *s, size_t len)
+{
+	if (u->used + len + 1 > sizeof u->space)
+		return xstrndup(s, len);
+	char *p = u->space + u->used;
+	memcpy(p, s, len);
+	p[len] = '\0';
+	u->used += len + 1;
+	return p;
+}
+
+static void units_drop(struct units *u, char *s)
+{
+	if (s < u->space || s >= u->space + sizeof u->space)
+		free(s);
+}
+
+static void units_push(struct units *u, const char *s, size_t len)
 {
 	if (u->n == u->cap) {
-		u->cap = u->cap ? u->cap * 2 : 8;
-		u->v = xrealloc(u->v, u->cap * sizeof *u->v);
+		size_t cap = u->cap ? u->cap * 2 : sizeof u->first_v / sizeof *u->first_v;
+		if (!u->v) {
+			u->v = u->first_v;
+		} else if (u->v == u->first_v) {
+			u->v = xmalloc(cap * sizeof *u->v);
+			memcpy(u->v, u->first_v, u->n * sizeof *u->v);
+		} else {
+			u->v = xrealloc(u->v, cap * sizeof *u->v);
+		}
+		u->cap = cap;
 	}
-	u->v[u->n++] = s;
+	u->v[u->n++] = units_copy(u, s, len);
+}
+
+/* Replace unit i by s. */
+static void units_set(struct units *u, size_t i, const char *s)
+{
+	char *copy = units_copy(u, s, strlen(s));
+	units_drop(u, u->v[i]);
+	u->v[i] = copy;
 }
 
 static void units_free(struct units *u)
 {
 	for (size_t i = 0; i < u->n; i++)
-		free(u->v[i]);
-	free(u->v);
-	memset(u, 0, sizeof *u);
+		units_drop(u, u->v[i]);
+	if (u->v != u->first_v)
+		free(u->v);
+	u->v = NULL;
+	u->n = u->cap = u->used = 0;
 }
 
 static void units_remove(struct units *u, size_t i)
 {
-	free(u->v[i]);
+	units_drop(u, u->v[i]);
 	memmove(&u->v[i], &u->v[i + 1], (u->n - i - 1) * sizeof *u->v);
 	u->n--;
 }
@@ -283,11 +342,11 @@ static void split_chunk(const char *c, size_t len, struct units *out)
 			cut = run >= 3;
 		}
 		if (cut) {
-			units_push(out, xstrndup(c + start, j - start));
+			units_push(out, c + start, j - start);
 			start = j;
 		}
 	}
-	units_push(out, xstrndup(c + start, len - start));
+	units_push(out, c + start, len - start);
 }
 
 /* Rewrite the run of pure-digit units starting at i as a date when it is
@@ -299,39 +358,38 @@ static bool parse_date(struct units *u, size_t i, enum date_mode mode)
 	const char *b = i + 1 < u->n && all_digits(u->v[i + 1]) ? u->v[i + 1] : NULL;
 	const char *c = b && i + 2 < u->n && all_digits(u->v[i + 2]) ? u->v[i + 2] : NULL;
 	size_t blen = b ? strlen(b) : 0, clen = c ? strlen(c) : 0;
-	char *date = NULL;
+	char date[32] = "";
 	size_t eat = 0;
 
 	if (len == 8 && is_year(a) && is_month(a + 4) && is_day(a + 6)) {
-		date = xasprintf("d%s", a);
+		snprintf(date, sizeof date, "d%s", a);
 	} else if (len == 6 && is_year(a) && is_month(a + 4)) {
-		date = xasprintf("d%s", a);
+		snprintf(date, sizeof date, "d%s", a);
 	} else if (len == 4 && is_year(a) && blen == 2 && is_month(b) && clen == 2 && is_day(c)) {
-		date = xasprintf("d%s%s%s", a, b, c);
+		snprintf(date, sizeof date, "d%s%s%s", a, b, c);
 		eat = 2;
 	} else if (len == 4 && is_year(a) && blen == 2 && is_month(b)) {
-		date = xasprintf("d%s%s", a, b);
+		snprintf(date, sizeof date, "d%s%s", a, b);
 		eat = 1;
 	} else if (len == 2 && is_month(a) && blen == 4 && is_year(b)) {
 		/* Cohere's command-r-08-2024, Google's preview-09-2025. */
-		date = xasprintf("d%s%s", b, a);
+		snprintf(date, sizeof date, "d%s%s", b, a);
 		eat = 1;
 	} else if (len == 2 && is_month(a) && blen == 2 && is_day(b) && !c) {
 		/* Google's preview-05-20, OpenRouter's grok-4-07-09. */
-		date = xasprintf("d%s%s", a, b);
+		snprintf(date, sizeof date, "d%s%s", a, b);
 		eat = 1;
 	} else if (len == 4 && mode != DATES_NONE) {
 		int first = two_digits(a), second = two_digits(a + 2);
 		bool yymm = mode == DATES_YYMM || (mode == DATES_AUTO && first > 12);
 		if (yymm && first >= 13 && first <= 39 && second >= 1 && second <= 12)
-			date = xasprintf("d20%s", a);
+			snprintf(date, sizeof date, "d20%s", a);
 		else if (!yymm && is_month(a) && is_day(a + 2))
-			date = xasprintf("d%s", a);
+			snprintf(date, sizeof date, "d%s", a);
 	}
-	if (!date)
+	if (!date[0])
 		return false;
-	free(u->v[i]);
-	u->v[i] = date;
+	units_set(u, i, date);
 	while (eat-- > 0)
 		units_remove(u, i + 1);
 	return true;
@@ -367,9 +425,9 @@ static void stem_units(const char *stem, enum date_mode mode, struct units *u)
 	for (size_t i = 0; i + 1 < u->n;) {
 		size_t a = strlen(u->v[i]), b = strlen(u->v[i + 1]);
 		if (all_digits(u->v[i]) && a <= 2 && all_digits(u->v[i + 1]) && b <= 2) {
-			char *j = xasprintf("%s.%s", u->v[i], u->v[i + 1]);
-			free(u->v[i]);
-			u->v[i] = j;
+			char joined[8];
+			snprintf(joined, sizeof joined, "%s.%s", u->v[i], u->v[i + 1]);
+			units_set(u, i, joined);
 			units_remove(u, i + 1);
 			continue;
 		}
@@ -389,27 +447,35 @@ static int str_qsort(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* maker/units sorted and joined with dashes; NULL when there are none. */
+/* maker/units sorted and joined with dashes; NULL when there are none.
+ * Sorts u. */
+static char *key_of_units(const char *maker, struct units *u)
+{
+	if (u->n == 0)
+		return NULL;
+	qsort(u->v, u->n, sizeof *u->v, str_qsort);
+	size_t len = strlen(maker) + 1;
+	for (size_t i = 0; i < u->n; i++)
+		len += strlen(u->v[i]) + 1;
+	char *key = xmalloc(len);
+	char *p = key;
+	p = stpcpy(p, maker);
+	*p++ = '/';
+	for (size_t i = 0; i < u->n; i++) {
+		if (i > 0)
+			*p++ = '-';
+		p = stpcpy(p, u->v[i]);
+	}
+	return key;
+}
+
 static char *make_key(const char *maker, const char *stem, enum date_mode mode)
 {
 	struct units u = {0};
 	stem_units(stem, mode, &u);
-	if (u.n == 0) {
-		units_free(&u);
-		return NULL;
-	}
-	qsort(u.v, u.n, sizeof *u.v, str_qsort);
-	struct strbuf sb;
-	strbuf_init(&sb);
-	strbuf_puts(&sb, maker);
-	strbuf_puts(&sb, "/");
-	for (size_t i = 0; i < u.n; i++) {
-		if (i > 0)
-			strbuf_puts(&sb, "-");
-		strbuf_puts(&sb, u.v[i]);
-	}
+	char *key = key_of_units(maker, &u);
 	units_free(&u);
-	return strbuf_detach(&sb);
+	return key;
 }
 
 /* ------------------------------------------------------------ families */
@@ -441,11 +507,14 @@ static int infer_family(const struct mapper_tables *t, const char *name)
 		unsigned char next = (unsigned char)name[end];
 		if (isalpha(next) || (isdigit(next) && !isalpha((unsigned char)name[end - 1])))
 			continue;
-		char *k = xstrndup(name, end);
-		for (char *p = k; *p; p++)
-			*p = (char)tolower((unsigned char)*p);
+		char buf[128];
+		char *k = end < sizeof buf ? buf : xmalloc(end + 1);
+		for (size_t i = 0; i < end; i++)
+			k[i] = (char)tolower((unsigned char)name[i]);
+		k[end] = '\0';
 		void *v = strmap_get(&t->families, k);
-		free(k);
+		if (k != buf)
+			free(k);
 		if (v)
 			found = (int)PTR_IDX(v); /* later means longer */
 	}
@@ -704,14 +773,13 @@ static bool analyze(const struct mapper_tables *t, const struct id_ctx *ctx, con
 	out->stem = xstrdup(name);
 	free(buf);
 	enum date_mode mode = out->maker_idx >= 0 ? t->makers[out->maker_idx].dates : DATES_NONE;
-	out->key = make_key(out->maker, out->stem, mode);
+	struct units u = {0};
+	stem_units(out->stem, mode, &u);
 	/* An undated -latest follows the vendor's current release: it is a
 	 * model of its own and never follows evidence into a snapshot. An
 	 * undated -preview or -exp is no snapshot either, but it meets one
 	 * only through evidence (a canonical_slug), like any undated id. */
-	if (out->key && !out->pointer) {
-		struct units u = {0};
-		stem_units(out->stem, mode, &u);
+	if (u.n > 0 && !out->pointer) {
 		bool dated = false, moving = false;
 		for (size_t i = 0; i < u.n; i++) {
 			if (u.v[i][0] == 'd' && all_digits(u.v[i] + 1))
@@ -719,9 +787,10 @@ static bool analyze(const struct mapper_tables *t, const struct id_ctx *ctx, con
 			if (strcmp(u.v[i], "latest") == 0)
 				moving = true;
 		}
-		units_free(&u);
 		out->pointer = moving && !dated;
 	}
+	out->key = key_of_units(out->maker, &u);
+	units_free(&u);
 	if (!out->key) {
 		ident_free(out);
 		return false;
@@ -1321,6 +1390,12 @@ struct node {
 	const char *amb[2]; /* two of the targets, for explain */
 	size_t root;
 	int state; /* 0 new, 1 on the current path, 2 resolved */
+	/* Strings of the mapping made once per node (NULL until needed):
+	 * the key, the crosswalk value; for a root, the model id and maker. */
+	char *out_key;
+	char *out_value;
+	char *out_model;
+	char *out_maker;
 	size_t display;
 	bool multi;  /* the model has records of two (instance, provider) pairs */
 	size_t pair; /* some item of the model */
@@ -1338,9 +1413,15 @@ static const struct override_id *find_override(const struct mapper_tables *t, co
 	for (size_t k = 0; k < 2; k++) {
 		if (!ids[k] || !*ids[k])
 			continue;
-		char *low = str_lower(ids[k]);
+		/* Every record looks here twice: no allocation for a short id. */
+		char buf[128];
+		size_t len = strlen(ids[k]);
+		char *low = len < sizeof buf ? buf : xmalloc(len + 1);
+		for (size_t i = 0; i <= len; i++)
+			low[i] = (char)tolower((unsigned char)ids[k][i]);
 		const struct override_id *o = strmap_get(&t->override_index, low);
-		free(low);
+		if (low != buf)
+			free(low);
 		for (; o; o = o->next) {
 			if (o->source && strcmp(o->source, it->instance) != 0 &&
 			    strcmp(o->source, it->plugin) != 0)
@@ -1626,47 +1707,102 @@ static size_t build_nodes(struct item *items, size_t n, struct node *nodes, stru
 	return n_nodes;
 }
 
-static void fill_entry(const struct item *items, size_t i, const struct node *nodes,
+/* A node's string for the mapping, made once in the mapping's arena. */
+static char *node_string(struct arena *a, char **slot, const char *s)
+{
+	if (!*slot)
+		*slot = arena_strdup(a, s);
+	return *slot;
+}
+
+/* Is "maker/stem" of the item the model id? */
+static bool own_id_is(const struct item *it, const char *model_id)
+{
+	size_t ml = strlen(it->id.maker);
+	return strncmp(model_id, it->id.maker, ml) == 0 && model_id[ml] == '/' &&
+	       strcmp(model_id + ml + 1, it->id.stem) == 0;
+}
+
+static void fill_entry(const struct item *items, size_t i, struct node *nodes, struct arena *a,
 		       struct mapping_entry *e)
 {
 	const struct item *it = &items[i];
-	const struct node *own = &nodes[it->node];
-	const struct node *root = &nodes[own->root];
+	struct node *own = &nodes[it->node];
+	struct node *root = &nodes[own->root];
 	const struct item *d = &items[root->display];
+	if (!root->out_model) {
+		root->out_model = arena_printf(a, "%s/%s", d->id.maker, d->id.stem);
+		root->out_maker = arena_strdup(a, d->id.maker);
+	}
 	*e = (struct mapping_entry){
 	    .result = it->result,
 	    .position = it->position,
 	    .rec = it->rec,
-	    .model_id = xasprintf("%s/%s", d->id.maker, d->id.stem),
-	    .maker = xstrdup(d->id.maker),
+	    .model_id = root->out_model,
+	    .maker = root->out_maker,
 	    .maker_rule = it->id.maker_rule,
 	    .first_party = it->first_party,
 	};
-	char *own_id = xasprintf("%s/%s", it->id.maker, it->id.stem);
 	if (it->ov) {
 		e->rule = MAPPER_RULE_OVERRIDE;
-		e->key = xstrdup(it->ov->id);
-		e->evidence = xstrdup(it->ov->reason);
+		e->key = arena_strdup(a, it->ov->id);
+		e->evidence = arena_strdup(a, it->ov->reason);
 	} else if (!root->multi) {
 		e->rule = MAPPER_RULE_UNALIGNED;
-		e->key = xstrdup(it->id.key);
+		e->key = node_string(a, &own->out_key, it->id.key);
 	} else if (own != root) {
 		const struct item *via = &items[own->via];
 		e->rule = MAPPER_RULE_CROSSWALK;
-		e->key = xstrdup(own->value);
+		e->key = node_string(a, &own->out_value, own->value);
 		e->evidence =
-		    xasprintf("%s of %s:%s", own->field, via->instance, item_source_id(via));
-	} else if (strcmp(own_id, e->model_id) == 0) {
+		    arena_printf(a, "%s of %s:%s", own->field, via->instance, item_source_id(via));
+	} else if (own_id_is(it, e->model_id)) {
 		e->rule = MAPPER_RULE_EXACT;
-		e->key = xstrdup(e->model_id);
+		e->key = e->model_id;
 	} else {
 		e->rule = MAPPER_RULE_NORMALIZED;
-		e->key = xstrdup(it->id.key);
+		e->key = node_string(a, &own->out_key, it->id.key);
 	}
 	if (own->ambiguous && !e->evidence)
-		e->evidence = xasprintf("ambiguous evidence (%s or %s): none followed", own->amb[0],
-					own->amb[1]);
-	free(own_id);
+		e->evidence = arena_printf(a, "ambiguous evidence (%s or %s): none followed",
+					   own->amb[0], own->amb[1]);
+}
+
+/* Spelling votes: how many records of a node write its name alike. One
+ * hash of (node, stem) pairs: each slot holds the first item of a pair and
+ * its count. */
+static void count_votes(struct item *items, size_t n)
+{
+	size_t cap = 64;
+	while (cap < 2 * n)
+		cap *= 2;
+	struct vote {
+		size_t item; /* NONE: empty */
+		size_t count;
+		uint64_t hash; /* of the pair: most probes end here */
+	} *slots = xmalloc(cap * sizeof *slots);
+	for (size_t k = 0; k < cap; k++)
+		slots[k].item = NONE;
+	size_t *slot_of = xmalloc((n ? n : 1) * sizeof *slot_of);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t h =
+		    hash_str(items[i].id.stem) ^ ((uint64_t)items[i].node * 0x9e3779b97f4a7c15ULL);
+		size_t k = (size_t)(h ^ (h >> 31)) & (cap - 1);
+		for (; slots[k].item != NONE; k = (k + 1) & (cap - 1)) {
+			const struct item *o = &items[slots[k].item];
+			if (slots[k].hash == h && o->node == items[i].node &&
+			    strcmp(o->id.stem, items[i].id.stem) == 0)
+				break;
+		}
+		if (slots[k].item == NONE)
+			slots[k] = (struct vote){.item = i, .count = 0, .hash = h};
+		slots[k].count++;
+		slot_of[i] = k;
+	}
+	for (size_t i = 0; i < n; i++)
+		items[i].votes = slots[slot_of[i]].count;
+	free(slot_of);
+	free(slots);
 }
 
 int mapper_map_with(const struct mapper_tables *t, const struct config *cfg,
@@ -1681,28 +1817,16 @@ int mapper_map_with(const struct mapper_tables *t, const struct config *cfg,
 	struct item *items = xcalloc(total, sizeof *items);
 	size_t n = build_items(t, cfg, results, n_results, items, &out->dropped);
 	struct node *nodes = xcalloc(n ? n : 1, sizeof *nodes);
+	/* The keys are the items' own, alive until the end. */
 	struct strmap index;
-	strmap_init(&index);
+	strmap_init_borrowed(&index, n);
 	size_t n_nodes = build_nodes(items, n, nodes, &index);
+	nodes = xrealloc(nodes, (n_nodes ? n_nodes : 1) * sizeof *nodes);
 
 	for (size_t i = 0; i < n; i++)
 		item_evidence(t, items, i, nodes, &index);
 	resolve_roots(nodes, n_nodes);
-	/* Spelling votes: how many records of a node write its name alike. */
-	struct strmap votes;
-	strmap_init(&votes);
-	for (size_t pass = 0; pass < 2; pass++) {
-		for (size_t i = 0; i < n; i++) {
-			char *k = xasprintf("%zu\t%s", items[i].node, items[i].id.stem);
-			size_t c = (size_t)(uintptr_t)strmap_get(&votes, k);
-			if (pass == 0)
-				strmap_put(&votes, k, (void *)(uintptr_t)(c + 1));
-			else
-				items[i].votes = c;
-			free(k);
-		}
-	}
-	strmap_free(&votes, NULL);
+	count_votes(items, n);
 	for (size_t i = 0; i < n; i++) {
 		struct node *root = &nodes[nodes[items[i].node].root];
 		if (items[i].node == nodes[items[i].node].root &&
@@ -1726,7 +1850,7 @@ int mapper_map_with(const struct mapper_tables *t, const struct config *cfg,
 	out->items = n ? xcalloc(n, sizeof *out->items) : NULL;
 	size_t unaligned = 0;
 	for (size_t i = 0; i < n; i++) {
-		fill_entry(items, i, nodes, &out->items[i]);
+		fill_entry(items, i, nodes, &out->strings, &out->items[i]);
 		unaligned += strcmp(out->items[i].rule, MAPPER_RULE_UNALIGNED) == 0;
 	}
 	out->count = n;
@@ -1772,11 +1896,15 @@ int mapper_map(const struct source_result *results, size_t n_results, struct map
 
 void mapping_free(struct mapping *m)
 {
-	for (size_t i = 0; i < m->count; i++) {
-		free(m->items[i].model_id);
-		free(m->items[i].maker);
-		free(m->items[i].key);
-		free(m->items[i].evidence);
+	if (m->strings.blocks) {
+		arena_free(&m->strings);
+	} else {
+		for (size_t i = 0; i < m->count; i++) {
+			free(m->items[i].model_id);
+			free(m->items[i].maker);
+			free(m->items[i].key);
+			free(m->items[i].evidence);
+		}
 	}
 	free(m->items);
 	memset(m, 0, sizeof *m);

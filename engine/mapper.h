@@ -47,6 +47,10 @@ struct mapping {
 	struct mapping_entry *items; /* sources in config order, records in order */
 	size_t count;
 	size_t dropped; /* records without a usable id */
+	/* The entries' strings (model_id, maker, key, evidence) when the
+	 * mapper made them: records of one model share one model_id string.
+	 * Empty for a mapping built by hand, whose entries own their strings. */
+	struct arena strings;
 };
 
 /* Maker table and overrides, loaded once per run. */

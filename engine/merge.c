@@ -109,6 +109,37 @@ static bool field_is_union(enum mf_field field)
 	       field == MF_FIELD_INPUT_MODALITIES || field == MF_FIELD_OUTPUT_MODALITIES;
 }
 
+static uint64_t field_bit(enum mf_field field)
+{
+	return (uint64_t)1 << (unsigned)field;
+}
+
+/* The masks of merge_field_is_control and merge_field_is_offering_level. */
+static uint64_t control_mask(void)
+{
+	return field_bit(MF_FIELD_REMOVE) | field_bit(MF_FIELD_REPLACE) |
+	       field_bit(MF_FIELD_PINNED);
+}
+
+static uint64_t offering_level_mask(void)
+{
+	static uint64_t mask;
+	if (!mask) {
+		for (int fi = 1; fi < MF_FIELD_COUNT; fi++)
+			if (merge_field_is_offering_level((enum mf_field)fi))
+				mask |= field_bit((enum mf_field)fi);
+	}
+	return mask;
+}
+
+static size_t bit_count(uint64_t m)
+{
+	size_t n = 0;
+	for (; m; m &= m - 1)
+		n++;
+	return n;
+}
+
 /* Does the record's control list (PINNED or REPLACE) name field f? */
 static bool names_field(const struct mf_record *rec, enum mf_field control, enum mf_field f)
 {
@@ -124,7 +155,7 @@ static bool names_field(const struct mf_record *rec, enum mf_field control, enum
  * record_list_add). A record that replaces the field starts the list
  * anew. Provenance goes to the highest contributor. */
 static void merge_union(struct mf_record *dst, const char **prov, const struct contrib *items,
-			size_t n, enum mf_field f)
+			size_t n, enum mf_field f, bool controls)
 {
 	size_t end = n;
 	while (end > 0) {
@@ -136,10 +167,14 @@ static void merge_union(struct mf_record *dst, const char **prov, const struct c
 			const struct strlist *l = record_get_list(rec, f);
 			if (!l)
 				continue;
-			if (names_field(rec, MF_FIELD_REPLACE, f))
+			if (controls && names_field(rec, MF_FIELD_REPLACE, f))
 				record_unset(dst, f);
-			/* An explicitly empty list still counts as known. */
-			record_mark_known(dst, f);
+			/* The first list is copied whole (it has no duplicates);
+			 * an explicitly empty list still counts as known. */
+			if (!record_has(dst, f)) {
+				record_copy_field(dst, rec, f);
+				continue;
+			}
 			for (size_t k = 0; k < l->count; k++)
 				record_list_add(dst, f, l->items[k]);
 		}
@@ -162,9 +197,12 @@ static void merge_map(struct mf_record *dst, const char **prov, const struct con
 		const struct nummap *m = record_get_map(items[i].e->rec, f);
 		if (!m)
 			continue;
-		if (!prov[f])
+		if (!prov[f]) {
+			/* The first map is copied whole. */
 			prov[f] = items[i].src->name;
-		record_mark_known(dst, f);
+			record_copy_field(dst, items[i].e->rec, f);
+			continue;
+		}
 		for (size_t k = 0; k < m->count; k++) {
 			double ignored;
 			if (!nummap_get(record_get_map(dst, f), m->items[k].key, &ignored))
@@ -174,19 +212,28 @@ static void merge_map(struct mf_record *dst, const char **prov, const struct con
 }
 
 /* Merge every field of items (priority order, highest first) into dst.
- * Unset fields never erase: the first record that has a value gives it. */
+ * Unset fields never erase: the first record that has a value gives it.
+ * Only fields some record has are visited; controls says whether any
+ * record carries overlay controls (pinned, replace). */
 static void merge_fields(struct mf_record *dst, const char **prov, const struct contrib *items,
-			 size_t n, bool model_level)
+			 size_t n, bool model_level, bool controls)
 {
-	for (int fi = 1; fi < MF_FIELD_COUNT; fi++) {
-		enum mf_field f = (enum mf_field)fi;
+	uint64_t fields = 0;
+	for (size_t i = 0; i < n; i++)
+		fields |= record_field_mask(items[i].e->rec);
+	fields &= ~control_mask();
+	if (model_level)
+		fields &= ~offering_level_mask();
+	/* Room for what comes, and for the price and limits of a model. */
+	record_reserve(dst, bit_count(fields) + (model_level ? 4 : 1));
+	for (uint64_t left = fields; left; left &= left - 1) {
+		enum mf_field f = (enum mf_field)__builtin_ctzll(left);
 		const struct field_info *info = field_info(f);
-		if (!info || merge_field_is_control(f) ||
-		    (model_level && merge_field_is_offering_level(f)))
+		if (!info)
 			continue;
 		/* A pinned value beats every precedence. */
 		size_t pinned = n;
-		for (size_t i = 0; i < n && pinned == n; i++)
+		for (size_t i = 0; controls && i < n && pinned == n; i++)
 			if (record_has(items[i].e->rec, f) &&
 			    names_field(items[i].e->rec, MF_FIELD_PINNED, f))
 				pinned = i;
@@ -196,7 +243,7 @@ static void merge_fields(struct mf_record *dst, const char **prov, const struct 
 			continue;
 		}
 		if (field_is_union(f)) {
-			merge_union(dst, prov, items, n, f);
+			merge_union(dst, prov, items, n, f, controls);
 			continue;
 		}
 		if (info->type == MF_TYPE_MAP) {
@@ -231,6 +278,118 @@ static void apply_removes(struct mf_record *rec, const struct contrib *items, si
 	}
 }
 
+/* ------------------------------------------------------------ shared parts */
+
+/*
+ * Provenance vectors are interned per catalog: models fed by the same
+ * sources with the same fields (most of them, at scale) share one vector
+ * instead of holding MF_FIELD_COUNT pointers each.
+ */
+struct merge_pool {
+	const char ***slots; /* open addressing; each a vector of MF_FIELD_COUNT */
+	size_t cap;
+	size_t count;
+};
+
+static uint64_t prov_hash(const char *const *v)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ULL;
+	for (int f = 0; f < MF_FIELD_COUNT; f++) {
+		h = (h ^ (uint64_t)(uintptr_t)v[f]) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 29;
+	}
+	return h;
+}
+
+static const char *const *prov_intern(struct merge_pool *p, const char *const *v)
+{
+	if ((p->count + 1) * 2 > p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 256;
+		const char ***slots = xcalloc(cap, sizeof *slots);
+		for (size_t i = 0; i < p->cap; i++) {
+			if (!p->slots[i])
+				continue;
+			size_t k = prov_hash(p->slots[i]) & (cap - 1);
+			while (slots[k])
+				k = (k + 1) & (cap - 1);
+			slots[k] = p->slots[i];
+		}
+		free(p->slots);
+		p->slots = slots;
+		p->cap = cap;
+	}
+	size_t size = MF_FIELD_COUNT * sizeof *v;
+	size_t k = prov_hash(v) & (p->cap - 1);
+	for (; p->slots[k]; k = (k + 1) & (p->cap - 1))
+		if (memcmp(p->slots[k], v, size) == 0)
+			return p->slots[k];
+	p->slots[k] = xmalloc(size);
+	memcpy(p->slots[k], v, size);
+	p->count++;
+	return p->slots[k];
+}
+
+static void pool_free(struct merge_pool *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->cap; i++)
+		free(p->slots[i]);
+	free(p->slots);
+	free(p);
+}
+
+void catalog_set_provenance(struct catalog *cat, const char *const **prov, enum mf_field field,
+			    const char *source)
+{
+	if (!field_valid((int)field))
+		return;
+	const char *v[MF_FIELD_COUNT] = {0};
+	if (*prov)
+		memcpy(v, *prov, sizeof v);
+	v[field] = source;
+	if (!cat->pool)
+		cat->pool = xcalloc(1, sizeof *cat->pool);
+	*prov = prov_intern(cat->pool, v);
+}
+
+struct mf_record *catalog_offering_writable(struct catalog_offering *o)
+{
+	if (o->merged_borrowed) {
+		o->merged = record_clone(o->merged);
+		o->merged_borrowed = false;
+	}
+	return o->merged;
+}
+
+struct mf_record *catalog_model_writable(struct catalog_model *m)
+{
+	if (m->merged_borrowed) {
+		const struct mf_record *src = m->merged;
+		m->merged = record_new(MF_RECORD_MODEL, m->id);
+		for (uint64_t left = record_field_mask(src); left; left &= left - 1)
+			record_copy_field(m->merged, src, (enum mf_field)__builtin_ctzll(left));
+		m->merged_borrowed = false;
+	}
+	return m->merged;
+}
+
+/* Scratch arrays reused from one model to the next. */
+struct scratch {
+	struct contrib *offers;
+	size_t offers_cap;
+	void *pairs;
+	size_t pairs_cap;
+};
+
+static void *scratch_grow(void *p, size_t *cap, size_t n, size_t size)
+{
+	if (n <= *cap)
+		return p;
+	*cap = n < 64 ? 64 : n;
+	return xrealloc(p, *cap * size);
+}
+
 /* ------------------------------------------------------------ offerings */
 
 static bool excluded(const struct config *cfg, const char *provider, const char *id)
@@ -255,8 +414,20 @@ static void add_unique(char ***list, size_t *n, const char *name)
 	(*list)[(*n)++] = xstrdup(name);
 }
 
-/* items: the model's offering records sorted by offering_contrib_qsort. */
-static void build_offerings(struct catalog_model *m, const struct contrib *items, size_t n)
+/* The provenance of a record taken whole: every field from src. */
+static const char *const *whole_provenance(struct merge_pool *pool, const struct mf_record *rec,
+					   const char *src)
+{
+	const char *prov[MF_FIELD_COUNT] = {0};
+	for (uint64_t left = record_field_mask(rec); left; left &= left - 1)
+		prov[__builtin_ctzll(left)] = src;
+	return prov_intern(pool, prov);
+}
+
+/* items: the model's offering records sorted by offering_contrib_qsort.
+ * controls: some record of the model carries overlay controls. */
+static void build_offerings(struct merge_pool *pool, struct catalog_model *m,
+			    const struct contrib *items, size_t n, bool controls)
 {
 	m->offerings = n ? xcalloc(n, sizeof *m->offerings) : NULL;
 	size_t start = 0;
@@ -265,15 +436,45 @@ static void build_offerings(struct catalog_model *m, const struct contrib *items
 		while (end < n && strcmp(items[end].provider, items[start].provider) == 0 &&
 		       strcmp(items[end].e->rec->native_id, items[start].e->rec->native_id) == 0)
 			end++;
+		const struct contrib *c = &items[start];
+		const struct mf_record *rec = c->e->rec;
 		struct catalog_offering *o = &m->offerings[m->n_offerings++];
-		o->provider = xstrdup(items[start].provider);
-		o->native_id = xstrdup(items[start].e->rec->native_id);
-		o->merged = record_new(MF_RECORD_OFFERING, o->native_id);
-		merge_fields(o->merged, o->provenance, items + start, end - start, false);
-		record_set_string(o->merged, MF_FIELD_PROVIDER, o->provider);
-		for (size_t i = start; i < end; i++) {
-			add_unique(&o->sources, &o->n_sources, items[i].src->name);
-			o->first_party = o->first_party || items[i].e->first_party;
+		/* Borrowed: the provider string lives in the record or the
+		 * config, the id in the record. */
+		o->provider = (char *)c->provider;
+		o->native_id = rec->native_id;
+		const char *rec_provider = record_get_string(rec, MF_FIELD_PROVIDER);
+		if (end - start == 1 && !controls && rec_provider && *rec_provider) {
+			/* One record that already names its provider: merging
+			 * it would only copy it. */
+			o->merged = (struct mf_record *)rec;
+			o->merged_borrowed = true;
+			o->provenance = whole_provenance(pool, rec, c->src->name);
+		} else {
+			const char *prov[MF_FIELD_COUNT] = {0};
+			o->merged = record_new(MF_RECORD_OFFERING, o->native_id);
+			merge_fields(o->merged, prov, items + start, end - start, false, controls);
+			record_set_string(o->merged, MF_FIELD_PROVIDER, o->provider);
+			o->provenance = prov_intern(pool, prov);
+		}
+		if (end - start == 1) {
+			/* The one name is the config's own (read-only). */
+			o->sources = (char **)&c->src->name;
+			o->n_sources = 1;
+			o->first_party = c->e->first_party;
+		} else {
+			for (size_t i = start; i < end; i++) {
+				add_unique(&o->sources, &o->n_sources, items[i].src->name);
+				o->first_party = o->first_party || items[i].e->first_party;
+			}
+			/* One instance listed it several times: its name is
+			 * borrowed like any single name (model_free frees only
+			 * lists of several). */
+			if (o->n_sources == 1) {
+				free(o->sources[0]);
+				free(o->sources);
+				o->sources = (char **)&c->src->name;
+			}
 		}
 		start = end;
 	}
@@ -369,30 +570,37 @@ static int str_qsort(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* SPEC §8: per instance, the ids exactly as the upstream lists them. */
-static void build_source_ids(struct catalog_model *m, const struct contrib *items, size_t n)
+/* SPEC §8: per instance, the ids exactly as the upstream lists them. The
+ * ids are the records' own strings; the entries and their id arrays are
+ * one allocation. */
+static void build_source_ids(struct catalog_model *m, const struct contrib *items, size_t n,
+			     struct scratch *sc)
 {
-	struct id_pair *pairs = xcalloc(n, sizeof *pairs);
+	sc->pairs = scratch_grow(sc->pairs, &sc->pairs_cap, n, sizeof(struct id_pair));
+	struct id_pair *pairs = sc->pairs;
 	for (size_t i = 0; i < n; i++) {
 		const char *key = record_get_string(items[i].e->rec, MF_FIELD_SOURCE_KEY);
 		pairs[i].instance = items[i].src->name;
 		pairs[i].id = key && *key ? key : items[i].e->rec->native_id;
 	}
-	qsort(pairs, n, sizeof *pairs, id_pair_qsort);
-	m->source_ids = xcalloc(n, sizeof *m->source_ids);
+	if (n > 1)
+		qsort(pairs, n, sizeof *pairs, id_pair_qsort);
+	m->source_ids = xmalloc(n * (sizeof *m->source_ids + sizeof(char *)));
+	char **ids = (char **)(void *)(m->source_ids + n);
+	size_t n_ids = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct source_ids *s = m->n_source_ids ? &m->source_ids[m->n_source_ids - 1] : NULL;
 		if (!s || strcmp(s->instance, pairs[i].instance) != 0) {
 			s = &m->source_ids[m->n_source_ids++];
 			s->instance = pairs[i].instance;
+			s->ids = (struct strlist){.items = ids + n_ids, .count = 0};
 		}
 		struct strlist *l = &s->ids;
 		if (l->count > 0 && strcmp(l->items[l->count - 1], pairs[i].id) == 0)
 			continue;
-		l->items = xrealloc(l->items, (l->count + 1) * sizeof *l->items);
-		l->items[l->count++] = xstrdup(pairs[i].id);
+		l->items[l->count++] = (char *)pairs[i].id;
+		n_ids++;
 	}
-	free(pairs);
 }
 
 static bool is_staging_plugin(const char *plugin)
@@ -401,32 +609,62 @@ static bool is_staging_plugin(const char *plugin)
 	       strcmp(plugin, "openrouter") == 0;
 }
 
+static void pack(struct mf_record **rec, bool borrowed)
+{
+	if (borrowed)
+		return;
+	struct mf_record *packed = record_pack(*rec);
+	record_free(*rec);
+	*rec = packed;
+}
+
 /* items: every record of the model, priority order. Returns false when
  * nothing is left to make a model of. */
-static bool build_model(struct catalog_model *m, struct contrib *items, size_t n)
+static bool build_model(struct merge_pool *pool, struct catalog_model *m, struct contrib *items,
+			size_t n, struct scratch *sc)
 {
 	if (n == 0)
 		return false;
-	m->id = xstrdup(items[0].e->model_id);
-	m->maker = xstrdup(items[0].e->maker);
-	m->merged = record_new(MF_RECORD_MODEL, m->id);
+	/* Borrowed from the mapping, which outlives the catalog. */
+	m->id = items[0].e->model_id;
+	m->maker = items[0].e->maker;
 	m->price_from = -1;
-	merge_fields(m->merged, m->provenance, items, n, true);
+	bool controls = false;
+	for (size_t i = 0; i < n && !controls; i++)
+		controls = (record_field_mask(items[i].e->rec) & control_mask()) != 0;
+
+	const struct mf_record *only = items[0].e->rec;
+	if (n == 1 && !controls && only->kind == MF_RECORD_MODEL &&
+	    !(record_field_mask(only) & offering_level_mask())) {
+		/* One model record: its model-level fields are all it has, and
+		 * no offering gives a price. The model reads it as it is. */
+		m->merged = (struct mf_record *)only;
+		m->merged_borrowed = true;
+		m->provenance = whole_provenance(pool, only, items[0].src->name);
+	} else {
+		const char *prov[MF_FIELD_COUNT] = {0};
+		m->merged = record_new(MF_RECORD_MODEL, m->id);
+		merge_fields(m->merged, prov, items, n, true, controls);
+		m->provenance = prov_intern(pool, prov);
+	}
 
 	/* Offerings are merged from offering records only. */
-	struct contrib *offers = xcalloc(n, sizeof *offers);
+	sc->offers = scratch_grow(sc->offers, &sc->offers_cap, n, sizeof *sc->offers);
+	struct contrib *offers = sc->offers;
 	size_t n_offers = 0;
 	for (size_t i = 0; i < n; i++)
 		if (items[i].e->rec->kind == MF_RECORD_OFFERING)
 			offers[n_offers++] = items[i];
-	qsort(offers, n_offers, sizeof *offers, offering_contrib_qsort);
-	build_offerings(m, offers, n_offers);
-	free(offers);
+	if (n_offers > 1)
+		qsort(offers, n_offers, sizeof *offers, offering_contrib_qsort);
+	build_offerings(pool, m, offers, n_offers, controls);
 
 	/* An overlay's removals hold for the model and every offering. */
-	apply_removes(m->merged, items, n);
-	for (size_t i = 0; i < m->n_offerings; i++)
-		apply_removes(m->offerings[i].merged, items, n);
+	if (controls) {
+		apply_removes(m->merged, items, n);
+		for (size_t i = 0; i < m->n_offerings; i++)
+			apply_removes(m->offerings[i].merged, items, n);
+	}
 
 	/* Price and limits come whole from one offering (SPEC §6). */
 	m->price_from = choose_price_from(m);
@@ -438,7 +676,12 @@ static bool build_model(struct catalog_model *m, struct contrib *items, size_t n
 		record_copy_field(m->merged, o, MF_FIELD_MAX_INPUT_TOKENS);
 	}
 
-	build_source_ids(m, items, n);
+	/* Built field by field, with slack: kept exact from here on. */
+	pack(&m->merged, m->merged_borrowed);
+	for (size_t i = 0; i < m->n_offerings; i++)
+		pack(&m->offerings[i].merged, m->offerings[i].merged_borrowed);
+
+	build_source_ids(m, items, n, sc);
 
 	char **callable = NULL;
 	size_t n_callable = 0;
@@ -500,24 +743,19 @@ static void compute_popularity(struct catalog *cat)
 
 static void model_free(struct catalog_model *m)
 {
-	free(m->id);
-	free(m->maker);
-	record_free(m->merged);
+	if (!m->merged_borrowed)
+		record_free(m->merged);
 	for (size_t i = 0; i < m->n_offerings; i++) {
 		struct catalog_offering *o = &m->offerings[i];
-		free(o->provider);
-		free(o->native_id);
-		record_free(o->merged);
-		for (size_t k = 0; k < o->n_sources; k++)
-			free(o->sources[k]);
-		free(o->sources);
+		if (!o->merged_borrowed)
+			record_free(o->merged);
+		if (o->n_sources > 1) {
+			for (size_t k = 0; k < o->n_sources; k++)
+				free(o->sources[k]);
+			free(o->sources);
+		}
 	}
 	free(m->offerings);
-	for (size_t i = 0; i < m->n_source_ids; i++) {
-		for (size_t k = 0; k < m->source_ids[i].ids.count; k++)
-			free(m->source_ids[i].ids.items[k]);
-		free(m->source_ids[i].ids.items);
-	}
 	free(m->source_ids);
 	for (size_t i = 0; i < m->callable_via.count; i++)
 		free(m->callable_via.items[i]);
@@ -536,20 +774,8 @@ void catalog_free(struct catalog *cat)
 		cat->derived_free(cat->derived);
 	cat->derived = NULL;
 	cat->derived_free = NULL;
-}
-
-/* The records of one model id, gathered in one pass over the mapping. */
-struct group {
-	const char *id; /* borrowed from the first mapping entry */
-	struct contrib *items;
-	size_t count;
-	size_t cap;
-};
-
-static int group_qsort(const void *pa, const void *pb)
-{
-	const struct group *a = *(struct group *const *)pa, *b = *(struct group *const *)pb;
-	return strcmp(a->id, b->id);
+	pool_free(cat->pool);
+	cat->pool = NULL;
 }
 
 static const struct source_config *entry_source(const struct config *cfg,
@@ -564,15 +790,52 @@ static const struct source_config *entry_source(const struct config *cfg,
 	return NULL;
 }
 
+/* One model's records in the grouped array. */
+struct span {
+	uint64_t prefix; /* the id's first 8 bytes, big-endian, zero-padded */
+	const char *id;
+	size_t begin;
+	size_t end;
+};
+
+static uint64_t id_prefix(const char *id)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++) {
+		v = v << 8 | (unsigned char)*id;
+		if (*id)
+			id++;
+	}
+	return v;
+}
+
+/* strcmp order: the prefixes compare as the first 8 bytes do, and most
+ * ids differ there, so the strings are seldom read. */
+static int span_qsort(const void *pa, const void *pb)
+{
+	const struct span *a = pa, *b = pb;
+	if (a->prefix != b->prefix)
+		return a->prefix < b->prefix ? -1 : 1;
+	/* Equal prefixes without a zero byte: both go on past 8 bytes. */
+	if ((a->prefix & 0xff) == 0)
+		return strcmp(a->id, b->id);
+	return strcmp(a->id + 8, b->id + 8);
+}
+
 int merge_build(const struct config *cfg, const struct source_result *results, size_t n_results,
 		const struct mapping *map, struct catalog *out)
 {
 	*out = (struct catalog){0};
+	out->pool = xcalloc(1, sizeof *out->pool);
 
+	/* Every usable record with the number of its model (first seen
+	 * order), then the records regrouped by model in one array. */
+	struct contrib *all = xmalloc((map->count ? map->count : 1) * sizeof *all);
+	size_t *model_of = xmalloc((map->count ? map->count : 1) * sizeof *model_of);
+	size_t *counts = NULL;
+	size_t n_all = 0, n_groups = 0, counts_cap = 0;
 	struct strmap index;
-	strmap_init(&index);
-	struct group **groups = NULL;
-	size_t n_groups = 0;
+	strmap_init_borrowed(&index, map->count);
 	for (size_t i = 0; i < map->count; i++) {
 		const struct mapping_entry *e = &map->items[i];
 		const struct source_config *src = entry_source(cfg, results, n_results, e);
@@ -590,34 +853,60 @@ int merge_build(const struct config *cfg, const struct source_result *results, s
 			if (excluded(cfg, c.provider, e->rec->native_id))
 				continue;
 		}
-		struct group *g = strmap_get(&index, e->model_id);
-		if (!g) {
-			g = xcalloc(1, sizeof *g);
-			g->id = e->model_id;
-			strmap_put(&index, e->model_id, g);
-			groups = xrealloc(groups, (n_groups + 1) * sizeof *groups);
-			groups[n_groups++] = g;
+		/* Group numbers are stored +1: NULL means a new model. */
+		size_t g = (size_t)(uintptr_t)strmap_get(&index, e->model_id);
+		if (g == 0) {
+			g = ++n_groups;
+			strmap_put(&index, e->model_id, (void *)(uintptr_t)g);
+			counts = scratch_grow(counts, &counts_cap, n_groups, sizeof *counts);
+			counts[g - 1] = 0;
 		}
-		if (g->count == g->cap) {
-			g->cap = g->cap ? g->cap * 2 : 4;
-			g->items = xrealloc(g->items, g->cap * sizeof *g->items);
-		}
-		g->items[g->count++] = c;
+		counts[g - 1]++;
+		model_of[n_all] = g - 1;
+		all[n_all++] = c;
 	}
 	strmap_free(&index, NULL);
 
-	if (n_groups > 1)
-		qsort(groups, n_groups, sizeof *groups, group_qsort);
-	out->models = n_groups ? xcalloc(n_groups, sizeof *out->models) : NULL;
-	for (size_t i = 0; i < n_groups; i++) {
-		struct group *g = groups[i];
-		qsort(g->items, g->count, sizeof *g->items, contrib_qsort);
-		if (build_model(&out->models[out->n_models], g->items, g->count))
-			out->n_models++;
-		free(g->items);
-		free(g);
+	/* Counting sort by group: each group's records stay in mapping order. */
+	size_t *starts = xmalloc((n_groups + 1) * sizeof *starts);
+	size_t at = 0;
+	for (size_t g = 0; g < n_groups; g++) {
+		starts[g] = at;
+		at += counts[g];
 	}
-	free(groups);
+	starts[n_groups] = at;
+	struct contrib *grouped = xmalloc((n_all ? n_all : 1) * sizeof *grouped);
+	for (size_t i = 0; i < n_all; i++)
+		grouped[starts[model_of[i]]++] = all[i];
+	free(all);
+	free(model_of);
+	/* starts[g] now ends group g, which begins where g - 1 ends. */
+	struct span *spans = xmalloc((n_groups ? n_groups : 1) * sizeof *spans);
+	for (size_t g = 0; g < n_groups; g++) {
+		size_t begin = g ? starts[g - 1] : 0;
+		const char *id = grouped[begin].e->model_id;
+		spans[g] = (struct span){
+		    .prefix = id_prefix(id), .id = id, .begin = begin, .end = starts[g]};
+	}
+	if (n_groups > 1)
+		qsort(spans, n_groups, sizeof *spans, span_qsort);
+
+	struct scratch sc = {0};
+	out->models = n_groups ? xcalloc(n_groups, sizeof *out->models) : NULL;
+	for (size_t k = 0; k < n_groups; k++) {
+		struct contrib *items = grouped + spans[k].begin;
+		size_t n = spans[k].end - spans[k].begin;
+		if (n > 1)
+			qsort(items, n, sizeof *items, contrib_qsort);
+		if (build_model(out->pool, &out->models[out->n_models], items, n, &sc))
+			out->n_models++;
+	}
+	free(sc.offers);
+	free(sc.pairs);
+	free(spans);
+	free(starts);
+	free(counts);
+	free(grouped);
 	compute_popularity(out);
 	return 0;
 }

@@ -42,14 +42,25 @@
 #include "mapper.h"
 #include "record.h"
 
+/*
+ * Memory: a catalog borrows from what it was built from (the results'
+ * records, the mapping and the config): free it before them. Strings in
+ * it are read-only. provenance vectors (MF_FIELD_COUNT entries) are shared
+ * between models and offerings that have the same one: change an entry
+ * only through catalog_set_provenance. A `merged` record may be a source
+ * record lent to the catalog (merged_borrowed) when merging one record
+ * would only copy it; a stage that changes it first calls
+ * catalog_offering_writable / catalog_model_writable.
+ */
 struct catalog_offering {
 	char *provider;
 	char *native_id;
 	struct mf_record *merged; /* kind MF_RECORD_OFFERING */
 	char **sources;		  /* instance names that list it, by precedence, high first */
 	size_t n_sources;
-	const char *provenance[MF_FIELD_COUNT]; /* instance that supplied each field */
-	bool first_party;			/* the maker's own offering */
+	const char *const *provenance; /* instance that supplied each field, by field */
+	bool first_party;	       /* the maker's own offering */
+	bool merged_borrowed;	       /* merged is a source record */
 };
 
 struct source_ids {
@@ -60,8 +71,10 @@ struct source_ids {
 struct catalog_model {
 	char *id; /* canonical maker/model */
 	char *maker;
-	struct mf_record *merged; /* kind MF_RECORD_MODEL: model-level fields */
-	const char *provenance[MF_FIELD_COUNT];
+	/* model-level fields; when borrowed, its native_id is the source's:
+	 * the model's id is `id` */
+	struct mf_record *merged;
+	const char *const *provenance;	    /* by field, as for offerings */
 	struct catalog_offering *offerings; /* sorted by provider, native id */
 	size_t n_offerings;
 	ssize_t price_from;	       /* offering whose price/limits the model shows; -1 none */
@@ -70,9 +83,11 @@ struct catalog_model {
 	struct strlist callable_via; /* anyllm instances that can call it, sorted */
 	double popularity_score;     /* 0..100 */
 	bool staging;		     /* known to huggingface, community or openrouter */
+	bool merged_borrowed;	     /* merged is a source record */
 };
 
 struct derive_result; /* derive.h */
+struct merge_pool;    /* merge.c */
 
 struct catalog {
 	struct catalog_model *models; /* sorted by id */
@@ -82,12 +97,22 @@ struct catalog {
 	 * of derive. */
 	struct derive_result *derived;
 	void (*derived_free)(struct derive_result *derived);
+	struct merge_pool *pool; /* what the models share (provenance vectors) */
 };
 
 /* Build the catalog. results[i] belongs to cfg->sources[i]. */
 int merge_build(const struct config *cfg, const struct source_result *results, size_t n_results,
 		const struct mapping *map, struct catalog *out);
 void catalog_free(struct catalog *cat);
+
+/* Make *prov (a model's or offering's provenance) say that field came from
+ * source (NULL: from nobody), without changing the models sharing it. */
+void catalog_set_provenance(struct catalog *cat, const char *const **prov, enum mf_field field,
+			    const char *source);
+/* The merged record, the catalog's own from now on (a borrowed one is
+ * copied first): for a stage that changes it. */
+struct mf_record *catalog_offering_writable(struct catalog_offering *o);
+struct mf_record *catalog_model_writable(struct catalog_model *m);
 
 /* Model-level fields and offering-level fields (SPEC §6). */
 bool merge_field_is_offering_level(enum mf_field field);

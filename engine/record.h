@@ -12,6 +12,7 @@
 
 /* One past the highest enum mf_field value. */
 #define MF_FIELD_COUNT 55
+_Static_assert(MF_FIELD_COUNT <= 64, "a record's field mask is 64 bits");
 
 struct strlist {
 	char **items;
@@ -28,8 +29,8 @@ struct nummap {
 	size_t count;
 };
 
+/* A set field's value (record_field() returns NULL for an unset one). */
 struct field_value {
-	bool set;
 	union {
 		char *s;
 		int64_t i;
@@ -40,10 +41,22 @@ struct field_value {
 	} u;
 };
 
+/* Only the fields that are set are stored: bit f of `present` says field f
+ * has a value, and vals[] holds those values in field order. present, vals
+ * and packed_size are private to record.c: read fields through
+ * record_field() and the getters. A pointer from a getter stays valid until
+ * the next setter or record_unset on the same record. Strings inside a
+ * record (string fields, list items, map keys; not native_id) are shared
+ * between records through one reference-counted table, so they must never
+ * be freed or written to. A packed record (record_pack) holds its native
+ * id, values and arrays in its own allocation: never replace its
+ * native_id. */
 struct mf_record {
 	enum mf_record_kind kind;
+	uint32_t packed_size; /* bytes of the one allocation; 0: not packed */
 	char *native_id;
-	struct field_value fields[MF_FIELD_COUNT];
+	uint64_t present;
+	struct field_value *vals;
 };
 
 /* Static description of each field: its JSON name and value type. */
@@ -93,6 +106,45 @@ void record_list_remove(struct mf_record *rec, enum mf_field field, const char *
 
 /* Copy one field's value from src into dst (replacing it). */
 void record_copy_field(struct mf_record *dst, const struct mf_record *src, enum mf_field field);
+
+/* The set fields as a mask: bit f for field f (MF_FIELD_COUNT <= 64). Lets
+ * a caller visit only what is set. */
+uint64_t record_field_mask(const struct mf_record *rec);
+/* Make room for n fields at once (a decoder that knows the count). */
+void record_reserve(struct mf_record *rec, size_t n);
+/* A copy of rec in a single allocation sized exactly, for a record that
+ * will mostly be read (the parent's decoded records): no slack, one
+ * allocation header instead of one per array. It can still be changed. */
+struct mf_record *record_pack(const struct mf_record *rec);
+/* Building a packed record in one go, for a decoder that knows every size
+ * up front: room for n_fields fields, n_items list items and n_entries map
+ * entries. Fields come in increasing order, each once; a list's items and
+ * a map's entries follow it. The calls apply the setters' rules (lists
+ * drop duplicates, maps keep keys sorted and unique) and return false when
+ * a value breaks them or comes out of order: the record is then only fit
+ * for record_free. record_build_end returns the record. */
+struct record_build {
+	struct mf_record *rec;
+	char *room; /* next free byte for list and map arrays */
+	char *end;
+	size_t n_fields; /* slots of vals */
+	size_t left;	 /* items or entries still to come for the last field */
+	int last;	 /* the last field added; 0: none */
+};
+void record_build_begin(struct record_build *b, enum mf_record_kind kind, const char *id,
+			size_t id_len, size_t n_fields, size_t n_items, size_t n_entries);
+bool record_build_string(struct record_build *b, enum mf_field field, const char *s, size_t len);
+bool record_build_int(struct record_build *b, enum mf_field field, int64_t value);
+bool record_build_bool(struct record_build *b, enum mf_field field, bool value);
+bool record_build_real(struct record_build *b, enum mf_field field, double value);
+bool record_build_list(struct record_build *b, enum mf_field field, size_t n);
+bool record_build_item(struct record_build *b, const char *s, size_t len);
+bool record_build_map(struct record_build *b, enum mf_field field, size_t n);
+bool record_build_entry(struct record_build *b, const char *key, size_t len, double value);
+struct mf_record *record_build_end(struct record_build *b);
+
+/* Distinct strings currently held by all records of the process (tests). */
+size_t record_string_count(void);
 
 /* Shift a plain decimal string by 10^shift on its digits and parse the
  * result exactly: ("0.000003", 6) -> 3.0. Returns false for anything that

@@ -798,7 +798,11 @@ struct child {
 	pid_t pid;
 	size_t index; /* into cfg->sources and results */
 	int fd;       /* read end of the pipe; -1 once at EOF */
+	/* Records are decoded as their frames arrive: buf holds only what
+	 * the decoder has not taken yet (an unfinished frame). */
 	struct strbuf buf;
+	struct stream_decoder dec;
+	size_t received; /* bytes read from the pipe */
 	double started;
 	double deadline; /* monotonic seconds; 0: none */
 	bool reaped;
@@ -806,7 +810,7 @@ struct child {
 	bool timed_out;
 	bool too_big;
 	bool stream_ok; /* a complete stream came: the child decided the status */
-	size_t checked;	/* bytes of buf whose frame headers were checked */
+	size_t checked; /* bytes of the stream whose frame headers were checked */
 	size_t records;	/* record frames among them, for progress */
 	char broken[160]; /* why the bytes cannot be a record stream; "" while they can */
 };
@@ -977,8 +981,8 @@ static void settle_child(const struct config *cfg, struct child *c, struct sourc
 	} else {
 		char err[256];
 		struct stream_end end = {0};
-		if (stream_decode(c->buf.data, c->buf.len, &r->records, &end, err, sizeof err) !=
-		    0) {
+		if (stream_decoder_finish(&c->dec, c->buf.data, c->buf.len, &r->records, &end, err,
+					  sizeof err) != 0) {
 			set_failed(r, xasprintf("broken record stream: %s", err));
 		} else {
 			c->stream_ok = true;
@@ -997,6 +1001,7 @@ static void settle_child(const struct config *cfg, struct child *c, struct sourc
 		stream_end_free(&end);
 	}
 	strbuf_free(&c->buf);
+	stream_decoder_free(&c->dec);
 	/* A child that ended its stream already decided; one that did not
 	 * might still have a cache to fall back on. */
 	if (!c->stream_ok) {
@@ -1017,6 +1022,10 @@ static uint32_t get_le32(const char *p)
  * in the parent's memory until the size limit. */
 static void check_frames(struct child *c)
 {
+	/* buf starts at byte dec.offset of the stream (the decoder took the
+	 * whole frames before it, all checked here first); checked counts
+	 * from the stream's start. */
+	size_t base = c->dec.offset;
 	const char *p = c->buf.data;
 	size_t len = c->buf.len;
 	if (c->checked == 0) {
@@ -1029,9 +1038,9 @@ static void check_frames(struct child *c)
 			return;
 		c->checked = MF_STREAM_HEADER_LEN;
 	}
-	while (c->checked + 5 <= len) {
-		char type = p[c->checked];
-		uint32_t flen = get_le32(p + c->checked + 1);
+	while (c->checked + 5 <= base + len) {
+		char type = p[c->checked - base];
+		uint32_t flen = get_le32(p + (c->checked - base) + 1);
 		if ((type != 'R' && type != 'E') || flen > MF_STREAM_MAX_FRAME) {
 			snprintf(c->broken, sizeof c->broken,
 				 "bad frame (type 0x%02x, %u bytes) at byte %zu",
@@ -1050,13 +1059,26 @@ static void drain_child(struct child *c)
 	for (;;) {
 		ssize_t n = read(c->fd, chunk, sizeof chunk);
 		if (n > 0) {
+			c->received += (size_t)n;
+			if (c->received > RUNNER_MAX_STREAM_BYTES) {
+				c->too_big = true;
+				break;
+			}
+			/* A stream the decoder found broken is not used: the rest
+			 * is dropped and the settling says why. */
+			if (c->dec.error[0])
+				continue;
 			strbuf_append(&c->buf, chunk, (size_t)n);
 			check_frames(c);
 			if (*c->broken)
 				break;
-			if (c->buf.len > RUNNER_MAX_STREAM_BYTES) {
-				c->too_big = true;
-				break;
+			/* Whole frames become records now; what is left is the
+			 * start of the next frame. */
+			size_t used = stream_decoder_feed(&c->dec, c->buf.data, c->buf.len);
+			if (used > 0) {
+				memmove(c->buf.data, c->buf.data + used, c->buf.len - used);
+				c->buf.len -= used;
+				c->buf.data[c->buf.len] = '\0';
 			}
 			continue;
 		}
@@ -1152,6 +1174,7 @@ static bool start_child(const struct config *cfg, const struct mf_plugin *plugin
 		.deadline = src->time_limit > 0 ? t + src->time_limit : 0,
 	};
 	strbuf_init(&slot->buf);
+	stream_decoder_init(&slot->dec);
 	return true;
 }
 
@@ -1184,7 +1207,7 @@ static void report(const struct run_options *opts, enum runner_event ev, const s
 		   const struct source_result *r)
 {
 	if (opts && opts->progress)
-		opts->progress->fn(opts->progress->arg, ev, c->index, c->buf.len, c->records, r);
+		opts->progress->fn(opts->progress->arg, ev, c->index, c->received, c->records, r);
 }
 
 int runner_run(const struct config *cfg, const struct loaded_plugin *plugins,
@@ -1242,9 +1265,9 @@ int runner_run(const struct config *cfg, const struct loaded_plugin *plugins,
 		for (size_t k = 0; k < n_running; k++) {
 			if (running[k].fd < 0)
 				continue;
-			size_t before = running[k].buf.len;
+			size_t before = running[k].received;
 			drain_child(&running[k]);
-			if (running[k].buf.len != before)
+			if (running[k].received != before)
 				report(opts, RUNNER_RECEIVING, &running[k], NULL);
 		}
 
@@ -1266,7 +1289,7 @@ int runner_run(const struct config *cfg, const struct loaded_plugin *plugins,
 				k++;
 				continue;
 			}
-			size_t bytes = c->buf.len, records = c->records;
+			size_t bytes = c->received, records = c->records;
 			settle_child(cfg, c, &results[c->index], src->time_limit);
 			if (opts && opts->progress)
 				opts->progress->fn(opts->progress->arg, RUNNER_FINISHED, c->index,
@@ -1279,6 +1302,7 @@ int runner_run(const struct config *cfg, const struct loaded_plugin *plugins,
 		kill_child(&running[k]);
 		set_failed(&results[running[k].index], xstrdup("aborted: poll failed"));
 		strbuf_free(&running[k].buf);
+		stream_decoder_free(&running[k].dec);
 	}
 	free(pfds);
 	free(running);

@@ -286,7 +286,137 @@ static char *get_str(struct cursor *c)
 	return s;
 }
 
-static struct mf_record *decode_record(struct cursor *c)
+/* A string of the stream in place; false (and c->bad) as for get_str. */
+static bool get_view(struct cursor *c, const char **s, size_t *len)
+{
+	uint32_t n = get_u32(c);
+	if (c->bad || n > c->left || memchr(c->p, '\0', n)) {
+		c->bad = true;
+		return false;
+	}
+	*s = (const char *)c->p;
+	*len = n;
+	c->p += n;
+	c->left -= n;
+	return true;
+}
+
+/* The sizes a record frame needs, from a walk over a copy of the cursor;
+ * false when the frame is malformed or its fields are not in increasing
+ * order (what the encoder writes): the general decoder then decides. */
+static bool measure_record(struct cursor c, size_t *n_fields, size_t *n_items, size_t *n_entries)
+{
+	const char *s;
+	size_t len;
+	get_u8(&c);
+	get_view(&c, &s, &len);
+	uint16_t nfields = get_u16(&c);
+	*n_fields = nfields;
+	*n_items = *n_entries = 0;
+	int last = 0;
+	for (uint16_t i = 0; i < nfields && !c.bad; i++) {
+		uint16_t f = get_u16(&c);
+		uint8_t type = get_u8(&c);
+		if (c.bad || !field_valid(f) || field_info((enum mf_field)f)->type != type ||
+		    f <= last)
+			return false;
+		last = f;
+		switch ((enum mf_field_type)type) {
+		case MF_TYPE_STRING:
+			get_view(&c, &s, &len);
+			break;
+		case MF_TYPE_INT:
+		case MF_TYPE_REAL:
+			get_u64(&c);
+			break;
+		case MF_TYPE_BOOL:
+			get_u8(&c);
+			break;
+		case MF_TYPE_LIST: {
+			uint32_t n = get_u32(&c);
+			for (uint32_t k = 0; k < n && !c.bad; k++)
+				get_view(&c, &s, &len);
+			*n_items += n;
+			break;
+		}
+		case MF_TYPE_MAP: {
+			uint32_t n = get_u32(&c);
+			for (uint32_t k = 0; k < n && !c.bad; k++) {
+				get_view(&c, &s, &len);
+				get_u64(&c);
+			}
+			*n_entries += n;
+			break;
+		}
+		}
+	}
+	return !c.bad && c.left == 0;
+}
+
+/* The record of a measured frame, built in place in its one allocation;
+ * NULL when a value breaks the setters' rules. */
+static struct mf_record *build_record(struct cursor *c, size_t n_fields, size_t n_items,
+				      size_t n_entries)
+{
+	uint8_t kind = get_u8(c);
+	const char *s;
+	size_t len;
+	get_view(c, &s, &len);
+	if (kind != MF_RECORD_MODEL && kind != MF_RECORD_OFFERING)
+		return NULL;
+	struct record_build b;
+	record_build_begin(&b, (enum mf_record_kind)kind, s, len, n_fields, n_items, n_entries);
+	uint16_t nfields = get_u16(c);
+	bool ok = true;
+	for (uint16_t i = 0; i < nfields && ok; i++) {
+		enum mf_field field = (enum mf_field)get_u16(c);
+		switch ((enum mf_field_type)get_u8(c)) {
+		case MF_TYPE_STRING:
+			ok = get_view(c, &s, &len) && record_build_string(&b, field, s, len);
+			break;
+		case MF_TYPE_INT:
+			ok = record_build_int(&b, field, (int64_t)get_u64(c));
+			break;
+		case MF_TYPE_BOOL:
+			ok = record_build_bool(&b, field, get_u8(c) != 0);
+			break;
+		case MF_TYPE_REAL:
+			ok = record_build_real(&b, field, get_f64(c));
+			break;
+		case MF_TYPE_LIST: {
+			uint32_t n = get_u32(c);
+			ok = record_build_list(&b, field, n);
+			for (uint32_t k = 0; k < n && ok; k++)
+				ok = get_view(c, &s, &len) && record_build_item(&b, s, len);
+			break;
+		}
+		case MF_TYPE_MAP: {
+			uint32_t n = get_u32(c);
+			ok = record_build_map(&b, field, n);
+			for (uint32_t k = 0; k < n && ok; k++) {
+				ok = get_view(c, &s, &len);
+				double v = get_f64(c);
+				ok = ok && record_build_entry(&b, s, len, v);
+			}
+			break;
+		}
+		default:
+			ok = false;
+			break;
+		}
+	}
+	struct mf_record *rec = record_build_end(&b);
+	if (!ok || c->bad || c->left != 0) {
+		record_free(rec);
+		return NULL;
+	}
+	return rec;
+}
+
+/* Records decoded one setter at a time: any frame the measure refused or
+ * the builder could not take (fields out of order or repeated, values the
+ * setters refuse). */
+static struct mf_record *decode_record_slow(struct cursor *c)
 {
 	uint8_t kind = get_u8(c);
 	char *id = get_str(c);
@@ -298,6 +428,7 @@ static struct mf_record *decode_record(struct cursor *c)
 	struct mf_record *rec = record_new((enum mf_record_kind)kind, id);
 	free(id);
 	uint16_t nfields = get_u16(c);
+	record_reserve(rec, nfields);
 	for (uint16_t i = 0; i < nfields && !c->bad; i++) {
 		uint16_t f = get_u16(c);
 		uint8_t type = get_u8(c);
@@ -354,114 +485,203 @@ static struct mf_record *decode_record(struct cursor *c)
 		c->bad = true;
 		return NULL;
 	}
-	return rec;
+	/* Decoded records are mostly read from here on: one exact
+	 * allocation each. */
+	struct mf_record *packed = record_pack(rec);
+	record_free(rec);
+	return packed;
+}
+
+/* A record frame: built in one allocation when it is as the encoder
+ * writes it, else decoded field by field. */
+static struct mf_record *decode_record(struct cursor *c)
+{
+	struct cursor start = *c;
+	size_t n_fields, n_items, n_entries;
+	if (measure_record(*c, &n_fields, &n_items, &n_entries)) {
+		struct mf_record *rec = build_record(c, n_fields, n_items, n_entries);
+		if (rec)
+			return rec;
+		*c = start;
+	}
+	return decode_record_slow(c);
+}
+
+/* The end frame's payload; false when it is malformed. */
+static bool decode_end(struct cursor *c, struct stream_end *end)
+{
+	uint8_t st = get_u8(c);
+	end->records = get_u32(c);
+	end->fetched_at = get_str(c);
+	end->message = get_str(c);
+	uint8_t flags = 0;
+	if (!c->bad && c->left > 0) {
+		end->records_name = get_str(c);
+		flags = get_u8(c);
+		end->pending_records = get_u32(c);
+		end->pending = (flags & STREAM_END_PENDING) != 0;
+	}
+	if (c->bad || c->left != 0 || st > SOURCE_DISABLED || (flags & ~STREAM_END_PENDING) != 0 ||
+	    (end->pending && (!end->records_name || !*end->records_name)))
+		return false;
+	end->status = (enum source_status)st;
+	return true;
+}
+
+void stream_decoder_init(struct stream_decoder *d)
+{
+	*d = (struct stream_decoder){0};
+}
+
+void stream_decoder_free(struct stream_decoder *d)
+{
+	record_array_free(&d->records);
+	stream_end_free(&d->end);
+	stream_decoder_init(d);
+}
+
+size_t stream_decoder_feed(struct stream_decoder *d, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	if (d->error[0]) {
+		d->offset += len;
+		return len;
+	}
+	size_t off = 0;
+	if (!d->header_ok) {
+		if (len < HEADER_LEN)
+			return 0;
+		if (memcmp(p, "MFRS", 4) != 0) {
+			snprintf(d->error, sizeof d->error,
+				 "not a record stream (%zu bytes, no MFRS header)",
+				 d->offset + len);
+			goto broken;
+		}
+		if (p[4] != MF_STREAM_VERSION) {
+			snprintf(d->error, sizeof d->error, "record stream version %u, expected %u",
+				 p[4], MF_STREAM_VERSION);
+			goto broken;
+		}
+		d->header_ok = true;
+		off = HEADER_LEN;
+	}
+	while (off < len) {
+		size_t at = d->offset + off; /* where the frame starts in the stream */
+		if (d->ended) {
+			snprintf(d->error, sizeof d->error, "data after the end frame at byte %zu",
+				 at);
+			goto broken;
+		}
+		if (len - off < 5)
+			break;
+		uint8_t type = p[off];
+		uint32_t flen = (uint32_t)p[off + 1] | (uint32_t)p[off + 2] << 8 |
+				(uint32_t)p[off + 3] << 16 | (uint32_t)p[off + 4] << 24;
+		if (flen > MAX_FRAME) {
+			snprintf(d->error, sizeof d->error,
+				 "truncated frame at byte %zu (claims %u bytes)", at, flen);
+			goto broken;
+		}
+		if (flen > len - off - 5)
+			break; /* the rest of the frame is still to come */
+		struct cursor c = {.p = p + off + 5, .left = flen, .bad = false};
+		if (type == FRAME_RECORD) {
+			struct mf_record *rec = decode_record(&c);
+			if (!rec) {
+				snprintf(d->error, sizeof d->error,
+					 "malformed record frame at byte %zu", at);
+				goto broken;
+			}
+			record_array_push(&d->records, rec);
+		} else if (type == FRAME_END) {
+			if (!decode_end(&c, &d->end)) {
+				snprintf(d->error, sizeof d->error,
+					 "malformed end frame at byte %zu", at);
+				goto broken;
+			}
+			d->ended = true;
+		} else {
+			snprintf(d->error, sizeof d->error, "unknown frame type 0x%02x at byte %zu",
+				 type, at);
+			goto broken;
+		}
+		off += 5 + flen;
+	}
+	d->offset += off;
+	return off;
+broken:
+	/* Nothing of a broken stream is used: free what it gave early. */
+	record_array_free(&d->records);
+	stream_end_free(&d->end);
+	d->offset += len;
+	return len;
+}
+
+/* Empty strings in the end frame mean "none". */
+static void end_strings(struct stream_end *end)
+{
+	char **strings[] = {&end->fetched_at, &end->message, &end->records_name};
+	for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) {
+		if (*strings[i] && !**strings[i]) {
+			free(*strings[i]);
+			*strings[i] = NULL;
+		}
+	}
+}
+
+int stream_decoder_finish(struct stream_decoder *d, const void *rest, size_t rest_len,
+			  struct record_array *out, struct stream_end *end, char *err,
+			  size_t errlen)
+{
+	memset(end, 0, sizeof *end);
+	const uint8_t *p = rest;
+	if (d->error[0]) {
+		snprintf(err, errlen, "%s", d->error);
+	} else if (!d->header_ok) {
+		snprintf(err, errlen, "not a record stream (%zu bytes, no MFRS header)",
+			 d->offset + rest_len);
+	} else if (rest_len > 0 && d->ended) {
+		snprintf(err, errlen, "data after the end frame at byte %zu", d->offset);
+	} else if (rest_len > 0 && rest_len < 5) {
+		snprintf(err, errlen, "truncated frame header at byte %zu", d->offset);
+	} else if (rest_len > 0) {
+		uint32_t flen = (uint32_t)p[1] | (uint32_t)p[2] << 8 | (uint32_t)p[3] << 16 |
+				(uint32_t)p[4] << 24;
+		snprintf(err, errlen, "truncated frame at byte %zu (claims %u bytes)", d->offset,
+			 flen);
+	} else if (!d->ended) {
+		snprintf(err, errlen, "stream ended without an end frame after %zu records",
+			 d->records.count);
+	} else if (d->end.records != d->records.count) {
+		snprintf(err, errlen, "end frame counts %u records but the stream holds %zu",
+			 d->end.records, d->records.count);
+	} else {
+		end_strings(&d->end);
+		*end = d->end;
+		d->end = (struct stream_end){0};
+		if (out->count == 0 && !out->items) {
+			*out = d->records;
+		} else {
+			for (size_t i = 0; i < d->records.count; i++)
+				record_array_push(out, d->records.items[i]);
+			free(d->records.items);
+		}
+		d->records = (struct record_array){0};
+		stream_decoder_free(d);
+		return 0;
+	}
+	stream_decoder_free(d);
+	return -1;
 }
 
 int stream_decode(const void *data, size_t len, struct record_array *out, struct stream_end *end,
 		  char *err, size_t errlen)
 {
-	const uint8_t *p = data;
-	memset(end, 0, sizeof *end);
-	if (len < HEADER_LEN || memcmp(p, "MFRS", 4) != 0) {
-		snprintf(err, errlen, "not a record stream (%zu bytes, no MFRS header)", len);
-		return -1;
-	}
-	if (p[4] != MF_STREAM_VERSION) {
-		snprintf(err, errlen, "record stream version %u, expected %u", p[4],
-			 MF_STREAM_VERSION);
-		return -1;
-	}
-	size_t first = out->count;
-	bool had_items = out->items != NULL;
-	size_t off = HEADER_LEN;
-	bool ended = false;
-	while (off < len) {
-		if (ended) {
-			snprintf(err, errlen, "data after the end frame at byte %zu", off);
-			goto fail;
-		}
-		if (len - off < 5) {
-			snprintf(err, errlen, "truncated frame header at byte %zu", off);
-			goto fail;
-		}
-		uint8_t type = p[off];
-		uint32_t flen = (uint32_t)p[off + 1] | (uint32_t)p[off + 2] << 8 |
-				(uint32_t)p[off + 3] << 16 | (uint32_t)p[off + 4] << 24;
-		if (flen > MAX_FRAME || flen > len - off - 5) {
-			snprintf(err, errlen, "truncated frame at byte %zu (claims %u bytes)", off,
-				 flen);
-			goto fail;
-		}
-		struct cursor c = {.p = p + off + 5, .left = flen, .bad = false};
-		if (type == FRAME_RECORD) {
-			struct mf_record *rec = decode_record(&c);
-			if (!rec) {
-				snprintf(err, errlen, "malformed record frame at byte %zu", off);
-				goto fail;
-			}
-			record_array_push(out, rec);
-		} else if (type == FRAME_END) {
-			uint8_t st = get_u8(&c);
-			end->records = get_u32(&c);
-			end->fetched_at = get_str(&c);
-			end->message = get_str(&c);
-			uint8_t flags = 0;
-			if (!c.bad && c.left > 0) {
-				end->records_name = get_str(&c);
-				flags = get_u8(&c);
-				end->pending_records = get_u32(&c);
-				end->pending = (flags & STREAM_END_PENDING) != 0;
-			}
-			if (c.bad || c.left != 0 || st > SOURCE_DISABLED ||
-			    (flags & ~STREAM_END_PENDING) != 0 ||
-			    (end->pending && (!end->records_name || !*end->records_name))) {
-				snprintf(err, errlen, "malformed end frame at byte %zu", off);
-				goto fail;
-			}
-			end->status = (enum source_status)st;
-			ended = true;
-		} else {
-			snprintf(err, errlen, "unknown frame type 0x%02x at byte %zu", type, off);
-			goto fail;
-		}
-		off += 5 + flen;
-	}
-	if (!ended) {
-		snprintf(err, errlen, "stream ended without an end frame after %zu records",
-			 out->count - first);
-		goto fail;
-	}
-	if (end->records != out->count - first) {
-		snprintf(err, errlen, "end frame counts %u records but the stream holds %zu",
-			 end->records, out->count - first);
-		goto fail;
-	}
-	/* Empty strings in the end frame mean "none". */
-	if (end->fetched_at && !*end->fetched_at) {
-		free(end->fetched_at);
-		end->fetched_at = NULL;
-	}
-	if (end->message && !*end->message) {
-		free(end->message);
-		end->message = NULL;
-	}
-	if (end->records_name && !*end->records_name) {
-		free(end->records_name);
-		end->records_name = NULL;
-	}
-	return 0;
-fail:
-	while (out->count > first)
-		record_free(out->items[--out->count]);
-	/* Nothing added means nothing to free either: an array this call
-	 * allocated goes too. */
-	if (!had_items) {
-		free(out->items);
-		out->items = NULL;
-		out->cap = 0;
-	}
-	stream_end_free(end);
-	return -1;
+	struct stream_decoder d;
+	stream_decoder_init(&d);
+	size_t used = stream_decoder_feed(&d, data, len);
+	return stream_decoder_finish(&d, (const uint8_t *)data + used, len - used, out, end, err,
+				     errlen);
 }
 
 void stream_end_free(struct stream_end *end)

@@ -91,4 +91,32 @@ int stream_decode(const void *data, size_t len, struct record_array *out, struct
 		  char *err, size_t errlen);
 void stream_end_free(struct stream_end *end);
 
+/* Incremental decoding, for a stream that arrives in pieces (a child's
+ * pipe): each whole frame is decoded as soon as it is there, so the caller
+ * holds at most one unfinished frame of bytes, never the whole stream.
+ * The checks and messages are those of stream_decode, which is this on a
+ * complete buffer. */
+struct stream_decoder {
+	size_t offset;		     /* bytes of the stream taken so far */
+	bool header_ok;		     /* the 8 header bytes were taken */
+	bool ended;		     /* the end frame was taken */
+	struct record_array records; /* decoded so far */
+	struct stream_end end;
+	char error[200]; /* why the stream is broken; "" while it may be whole */
+};
+void stream_decoder_init(struct stream_decoder *d);
+/* Take the whole frames at the start of data[0..len) and return how many
+ * bytes that was: the caller keeps the rest (an unfinished frame) and
+ * passes it again with what follows. Once the stream is known to be
+ * broken, everything is taken and dropped (finish reports why). */
+size_t stream_decoder_feed(struct stream_decoder *d, const void *data, size_t len);
+/* The stream ended; rest[0..rest_len) are the bytes feed left. Returns 0
+ * with the records appended to out and the end frame in end, or -1 with
+ * the reason in err and nothing added to out. d is empty afterwards
+ * (stream_decoder_free is still allowed). */
+int stream_decoder_finish(struct stream_decoder *d, const void *rest, size_t rest_len,
+			  struct record_array *out, struct stream_end *end, char *err,
+			  size_t errlen);
+void stream_decoder_free(struct stream_decoder *d);
+
 #endif

@@ -377,32 +377,134 @@ bool str_starts_with(const char *s, const char *prefix)
 	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+/* ------------------------------------------------------------- arena */
+
+struct arena_block {
+	struct arena_block *next;
+	char data[];
+};
+
+#define ARENA_BLOCK (64 * 1024 - 64)
+
+/* n bytes from the current block, or from a new one (a string larger than
+ * a block gets its own). */
+static char *arena_take(struct arena *a, size_t n)
+{
+	if (n > a->left) {
+		size_t size = n > ARENA_BLOCK / 4 ? n : ARENA_BLOCK;
+		struct arena_block *b = xmalloc(sizeof *b + size);
+		b->next = a->blocks;
+		a->blocks = b;
+		if (size == n)
+			return b->data;
+		a->next = b->data;
+		a->left = size;
+	}
+	char *p = a->next;
+	a->next += n;
+	a->left -= n;
+	return p;
+}
+
+char *arena_strdup(struct arena *a, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	return memcpy(arena_take(a, n), s, n);
+}
+
+char *arena_printf(struct arena *a, const char *fmt, ...)
+{
+	va_list ap, again;
+	va_start(ap, fmt);
+	va_copy(again, ap);
+	char buf[256];
+	int n = vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		va_end(again);
+		return arena_strdup(a, "");
+	}
+	char *s = arena_take(a, (size_t)n + 1);
+	if ((size_t)n < sizeof buf)
+		memcpy(s, buf, (size_t)n + 1);
+	else
+		vsnprintf(s, (size_t)n + 1, fmt, again);
+	va_end(again);
+	return s;
+}
+
+void arena_free(struct arena *a)
+{
+	while (a->blocks) {
+		struct arena_block *b = a->blocks;
+		a->blocks = b->next;
+		free(b);
+	}
+	*a = (struct arena){0};
+}
+
 /* ------------------------------------------------------------- strmap */
+
+uint64_t hash_mem(const void *data, size_t len)
+{
+	/* 8 bytes at a time, multiply and fold, then a final mix: ids and
+	 * keys are short but hashed millions of times at scale. */
+	const unsigned char *p = data;
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ len;
+	size_t i = 0;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+		memcpy(&w, p + i, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+	}
+	uint64_t w = 0;
+	memcpy(&w, p + i, len - i);
+	h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 29;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 32;
+	return h;
+}
 
 uint64_t hash_str(const char *s)
 {
-	/* FNV-1a: simple, good enough spread for ids. */
-	uint64_t h = 1469598103934665603ULL;
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ULL;
-	}
-	return h;
+	return hash_mem(s, strlen(s));
 }
 
 void strmap_init(struct strmap *m)
 {
-	m->slots = NULL;
-	m->cap = 0;
-	m->count = 0;
+	*m = (struct strmap){0};
 }
 
-static struct strmap_entry *strmap_slot(const struct strmap *m, const char *key)
+static size_t strmap_cap_for(size_t n)
+{
+	size_t cap = 64;
+	/* Below the 3/4 load at which strmap_put grows. */
+	while (cap * 3 <= (n + 1) * 4)
+		cap *= 2;
+	return cap;
+}
+
+void strmap_init_sized(struct strmap *m, size_t n)
+{
+	strmap_init(m);
+	m->cap = strmap_cap_for(n);
+	m->slots = xcalloc(m->cap, sizeof *m->slots);
+}
+
+void strmap_init_borrowed(struct strmap *m, size_t n)
+{
+	strmap_init_sized(m, n);
+	m->borrowed = true;
+}
+
+static struct strmap_entry *strmap_slot(const struct strmap *m, const char *key, uint64_t h)
 {
 	size_t mask = m->cap - 1;
-	for (size_t i = (size_t)hash_str(key) & mask;; i = (i + 1) & mask) {
+	for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
 		struct strmap_entry *e = &m->slots[i];
-		if (!e->key || strcmp(e->key, key) == 0)
+		if (!e->key || (e->hash == h && strcmp(e->key, key) == 0))
 			return e;
 	}
 }
@@ -411,7 +513,7 @@ void *strmap_get(const struct strmap *m, const char *key)
 {
 	if (m->cap == 0)
 		return NULL;
-	struct strmap_entry *e = strmap_slot(m, key);
+	struct strmap_entry *e = strmap_slot(m, key, hash_str(key));
 	return e->key ? e->value : NULL;
 }
 
@@ -420,10 +522,14 @@ static void strmap_rehash(struct strmap *m, size_t cap)
 	struct strmap old = *m;
 	m->slots = xcalloc(cap, sizeof *m->slots);
 	m->cap = cap;
+	size_t mask = cap - 1;
 	for (size_t i = 0; i < old.cap; i++) {
 		if (!old.slots[i].key)
 			continue;
-		*strmap_slot(m, old.slots[i].key) = old.slots[i];
+		size_t k = (size_t)old.slots[i].hash & mask;
+		while (m->slots[k].key)
+			k = (k + 1) & mask;
+		m->slots[k] = old.slots[i];
 	}
 	free(old.slots);
 }
@@ -432,14 +538,16 @@ void *strmap_put(struct strmap *m, const char *key, void *value)
 {
 	if ((m->count + 1) * 4 >= m->cap * 3)
 		strmap_rehash(m, m->cap ? m->cap * 2 : 64);
-	struct strmap_entry *e = strmap_slot(m, key);
+	uint64_t h = hash_str(key);
+	struct strmap_entry *e = strmap_slot(m, key, h);
 	if (e->key) {
 		void *prev = e->value;
 		e->value = value;
 		return prev;
 	}
-	e->key = xstrdup(key);
+	e->key = m->borrowed ? (char *)key : xstrdup(key);
 	e->value = value;
+	e->hash = h;
 	m->count++;
 	return NULL;
 }
@@ -449,7 +557,8 @@ void strmap_free(struct strmap *m, void (*free_value)(void *))
 	for (size_t i = 0; i < m->cap; i++) {
 		if (!m->slots[i].key)
 			continue;
-		free(m->slots[i].key);
+		if (!m->borrowed)
+			free(m->slots[i].key);
 		if (free_value)
 			free_value(m->slots[i].value);
 	}

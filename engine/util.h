@@ -30,6 +30,18 @@ void strbuf_printf(struct strbuf *sb, const char *fmt, ...) __attribute__((forma
 char *strbuf_detach(struct strbuf *sb); /* caller frees; sb is reset */
 void strbuf_free(struct strbuf *sb);
 
+/* Strings made one after another in large blocks and freed all at once:
+ * for many small strings that live and die together (the mapping's ids),
+ * without an allocation header each. */
+struct arena {
+	struct arena_block *blocks;
+	char *next;
+	size_t left;
+};
+char *arena_strdup(struct arena *a, const char *s);
+char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void arena_free(struct arena *a); /* every string of a; a is empty again */
+
 /* A list of error messages, collected so that all problems of a config file
  * are reported at once and tests can assert on them. */
 struct errors {
@@ -76,21 +88,30 @@ char *str_lower(const char *s);
 bool str_starts_with(const char *s, const char *prefix);
 
 /* Simple open-addressing string hash map (string -> pointer). Keys are
- * copied. Used by mapper and merge so that nothing is quadratic. */
+ * copied unless the map was made with strmap_init_borrowed. Used by mapper
+ * and merge so that nothing is quadratic. */
 struct strmap_entry {
 	char *key;
 	void *value;
+	uint64_t hash; /* of key: probes and growth compare no bytes for it */
 };
 struct strmap {
 	struct strmap_entry *slots;
 	size_t cap;
 	size_t count;
+	bool borrowed; /* keys belong to the caller */
 };
 void strmap_init(struct strmap *m);
+/* Room for n keys before the table first grows: a caller that knows how
+ * many keys come rehashes nothing. */
+void strmap_init_sized(struct strmap *m, size_t n);
+/* Keys are not copied: each must stay unchanged while the map lives. */
+void strmap_init_borrowed(struct strmap *m, size_t n);
 void *strmap_get(const struct strmap *m, const char *key);
 /* Inserts or replaces; returns the previous value or NULL. */
 void *strmap_put(struct strmap *m, const char *key, void *value);
 void strmap_free(struct strmap *m, void (*free_value)(void *));
 uint64_t hash_str(const char *s);
+uint64_t hash_mem(const void *data, size_t len);
 
 #endif

@@ -1130,6 +1130,48 @@ static void test_check_dates(void)
 	fx_free(&x);
 }
 
+/* A record the catalog borrowed whole (one source's offering, one model
+ * record) is copied before a check changes it: the source's record, which
+ * mapping.json still reads, keeps what the source said. */
+static void test_checks_leave_sources_alone(void)
+{
+	struct fx x;
+	fx_init(&x);
+	size_t md = fx_source(&x, "modelsdev", "modelsdev", 50);
+	size_t hf = fx_source(&x, "huggingface", "huggingface", 30);
+	struct mf_record *ro = fx_offer(&x, md, "acme", "m", "acme/m");
+	record_set_int(ro, MF_FIELD_CONTEXT_TOKENS, 1000);
+	record_set_int(ro, MF_FIELD_MAX_OUTPUT_TOKENS, 4000);
+	record_set_string(ro, MF_FIELD_RELEASE_DATE, "2024-02-30");
+	set_price(ro, 1, -2);
+	struct mf_record *rm = fx_model(&x, hf, "acme/base");
+	record_set_string(rm, MF_FIELD_CREATED, "yesterday");
+	record_set_int(rm, MF_FIELD_DOWNLOADS, 10);
+	fx_build(&x);
+
+	const struct catalog_offering *o = offering_of(&x, "acme/m", "acme");
+	CU_ASSERT_PTR_NOT_EQUAL(o->merged, ro);
+	CU_ASSERT_FALSE(record_has(o->merged, MF_FIELD_MAX_OUTPUT_TOKENS));
+	CU_ASSERT_FALSE(record_has(o->merged, MF_FIELD_RELEASE_DATE));
+	CU_ASSERT(NEAR(price_of(o->merged, "input"), 1));
+	CU_ASSERT_EQUAL(price_of(o->merged, "output"), -999);
+	CU_ASSERT_EQUAL(int_of(ro, MF_FIELD_MAX_OUTPUT_TOKENS), 4000);
+	CU_ASSERT_STRING_EQUAL(record_get_string(ro, MF_FIELD_RELEASE_DATE), "2024-02-30");
+	CU_ASSERT(NEAR(price_of(ro, "output"), -2));
+	/* The model shows the checked offering. */
+	const struct mf_record *m = merged_of(&x, "acme/m");
+	CU_ASSERT_FALSE(record_has(m, MF_FIELD_MAX_OUTPUT_TOKENS));
+	CU_ASSERT_EQUAL(price_of(m, "output"), -999);
+
+	const struct mf_record *base = merged_of(&x, "acme/base");
+	CU_ASSERT_PTR_NOT_EQUAL(base, rm);
+	CU_ASSERT_PTR_NULL(record_get_string(base, MF_FIELD_CREATED));
+	CU_ASSERT_EQUAL(int_of(base, MF_FIELD_DOWNLOADS), 10);
+	CU_ASSERT_STRING_EQUAL(record_get_string(rm, MF_FIELD_CREATED), "yesterday");
+	CU_ASSERT_PTR_NOT_NULL(flag_of(&x, "acme/base", DERIVE_CHECK_BAD_DATE, "created", NULL));
+	fx_free(&x);
+}
+
 static void test_check_disagreement(void)
 {
 	struct fx x;
@@ -1288,6 +1330,7 @@ int main(void)
 {
 	static const struct tu_test tests[] = {
 	    {"quantiles and tiers: ties, fewer than five, one value", test_quantiles},
+	    {"checks copy a borrowed record before changing it", test_checks_leave_sources_alone},
 	    {"percentiles", test_percentiles},
 	    {"ISO 8601 dates", test_dates},
 	    {"the shipped tables load", test_shipped_tables},

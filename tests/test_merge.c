@@ -579,6 +579,141 @@ static void test_sorted_and_order_independent(void)
 	fx_free(&x[1]);
 }
 
+static int64_t int_of_field(const struct mf_record *r, enum mf_field f)
+{
+	int64_t v = -1;
+	record_get_int(r, f, &v);
+	return v;
+}
+
+/* The model whose only record is rec; NULL when none. */
+static const struct catalog_model *model_from(const struct catalog *cat,
+					      const struct mf_record *rec)
+{
+	for (size_t i = 0; i < cat->n_models; i++) {
+		const struct catalog_model *m = &cat->models[i];
+		if (m->n_source_ids == 1 && m->source_ids[0].ids.count == 1 &&
+		    strcmp(m->source_ids[0].ids.items[0], rec->native_id) == 0)
+			return m;
+	}
+	return NULL;
+}
+
+/* Merging one record would only copy it: the catalog lends the source's
+ * record instead, shares equal provenance vectors, and copies on change. */
+static void test_borrowed_records(void)
+{
+	struct fx x;
+	fx_init(&x);
+	size_t md = fx_source(&x, "md", "modelsdev", 50);
+	size_t hf = fx_source(&x, "hf", "huggingface", 30);
+	struct mf_record *ro = fx_offer(&x, md, "openai", "gpt-4o");
+	set_price(ro, 2.5, 10);
+	record_set_int(ro, MF_FIELD_CONTEXT_TOKENS, 128000);
+	record_set_string(ro, MF_FIELD_NAME, "GPT-4o");
+	/* No provider of its own: the merged offering gets the instance's. */
+	struct mf_record *rn = fx_offer(&x, md, NULL, "nameless-9");
+	record_set_int(rn, MF_FIELD_CONTEXT_TOKENS, 4096);
+	struct mf_record *r1 = fx_model(&x, hf, "meta-llama/Llama-3.1-8B");
+	record_set_string(r1, MF_FIELD_LICENSE, "llama3.1");
+	record_set_int(r1, MF_FIELD_DOWNLOADS, 5);
+	struct mf_record *r2 = fx_model(&x, hf, "mistralai/Mistral-7B-v0.1");
+	record_set_string(r2, MF_FIELD_LICENSE, "apache-2.0");
+	record_set_int(r2, MF_FIELD_DOWNLOADS, 7);
+	fx_build(&x);
+
+	struct catalog_model *m = (struct catalog_model *)find_model(&x.cat, "openai/gpt-4o");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	CU_ASSERT_EQUAL_FATAL(m->n_offerings, 1);
+	struct catalog_offering *o = &m->offerings[0];
+	CU_ASSERT_TRUE(o->merged_borrowed);
+	CU_ASSERT_PTR_EQUAL(o->merged, ro);
+	CU_ASSERT_STRING_EQUAL(o->provenance[MF_FIELD_PRICE], "md");
+	CU_ASSERT_EQUAL(o->n_sources, 1);
+	CU_ASSERT_STRING_EQUAL(o->sources[0], "md");
+	/* The model is built: model-level fields and the offering's price. */
+	CU_ASSERT_FALSE(m->merged_borrowed);
+	CU_ASSERT_EQUAL(price_of(m->merged, "input"), 2.5);
+	CU_ASSERT_FALSE(record_has(m->merged, MF_FIELD_PROVIDER));
+	CU_ASSERT_STRING_EQUAL(record_get_string(m->merged, MF_FIELD_NAME), "GPT-4o");
+
+	const struct catalog_model *mn = model_from(&x.cat, rn);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mn);
+	CU_ASSERT_FALSE(mn->offerings[0].merged_borrowed);
+	CU_ASSERT_STRING_EQUAL(record_get_string(mn->offerings[0].merged, MF_FIELD_PROVIDER), "md");
+
+	struct catalog_model *m1 = (struct catalog_model *)model_from(&x.cat, r1);
+	const struct catalog_model *m2 = model_from(&x.cat, r2);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m2);
+	CU_ASSERT_TRUE(m1->merged_borrowed);
+	CU_ASSERT_PTR_EQUAL(m1->merged, r1);
+	CU_ASSERT_STRING_EQUAL(m1->provenance[MF_FIELD_LICENSE], "hf");
+	CU_ASSERT_PTR_NULL(m1->provenance[MF_FIELD_NAME]);
+	/* Same sources for the same fields: one vector. */
+	CU_ASSERT_PTR_EQUAL(m1->provenance, m2->provenance);
+
+	/* Changes touch only the one model, never the sources' records. */
+	catalog_set_provenance(&x.cat, &m1->provenance, MF_FIELD_LICENSE, "md");
+	CU_ASSERT_STRING_EQUAL(m1->provenance[MF_FIELD_LICENSE], "md");
+	CU_ASSERT_STRING_EQUAL(m2->provenance[MF_FIELD_LICENSE], "hf");
+	struct mf_record *w = catalog_model_writable(m1);
+	CU_ASSERT_FALSE(m1->merged_borrowed);
+	CU_ASSERT_PTR_NOT_EQUAL(w, r1);
+	CU_ASSERT_PTR_EQUAL(catalog_model_writable(m1), w);
+	CU_ASSERT_STRING_EQUAL(w->native_id, m1->id);
+	record_set_string(w, MF_FIELD_LICENSE, "other");
+	CU_ASSERT_STRING_EQUAL(record_get_string(r1, MF_FIELD_LICENSE), "llama3.1");
+	int64_t downloads = 0;
+	CU_ASSERT_TRUE(record_get_int(w, MF_FIELD_DOWNLOADS, &downloads));
+	CU_ASSERT_EQUAL(downloads, 5);
+	struct mf_record *wo = catalog_offering_writable(o);
+	CU_ASSERT_FALSE(o->merged_borrowed);
+	record_unset(wo, MF_FIELD_CONTEXT_TOKENS);
+	CU_ASSERT_TRUE(record_has(ro, MF_FIELD_CONTEXT_TOKENS));
+	CU_ASSERT_EQUAL(price_of(wo, "output"), 10);
+	fx_free(&x);
+
+	/* One source listing an offering twice: merged (not lent), one
+	 * source name. */
+	fx_init(&x);
+	md = fx_source(&x, "md", "modelsdev", 50);
+	record_set_int(fx_offer(&x, md, "openai", "gpt-4o"), MF_FIELD_CONTEXT_TOKENS, 1);
+	record_set_string(fx_offer(&x, md, "openai", "gpt-4o"), MF_FIELD_NAME, "GPT-4o");
+	fx_build(&x);
+	CU_ASSERT_EQUAL_FATAL(x.cat.n_models, 1);
+	CU_ASSERT_EQUAL_FATAL(x.cat.models[0].n_offerings, 1);
+	o = &x.cat.models[0].offerings[0];
+	CU_ASSERT_FALSE(o->merged_borrowed);
+	CU_ASSERT_EQUAL(o->n_sources, 1);
+	CU_ASSERT_STRING_EQUAL(o->sources[0], "md");
+	CU_ASSERT_EQUAL(int_of_field(o->merged, MF_FIELD_CONTEXT_TOKENS), 1);
+	CU_ASSERT_STRING_EQUAL(record_get_string(o->merged, MF_FIELD_NAME), "GPT-4o");
+	fx_free(&x);
+}
+
+/* The mapping's records of one model share its id string. */
+static void test_mapping_shares_ids(void)
+{
+	struct fx x;
+	fx_init(&x);
+	size_t a = fx_source(&x, "a", "modelsdev", 50);
+	size_t b = fx_source(&x, "b", "openrouter", 40);
+	fx_offer(&x, a, "openai", "gpt-4o");
+	fx_offer(&x, b, "openrouter", "openai/gpt-4o");
+	fx_offer(&x, a, "azure", "gpt-4o");
+	fx_build(&x);
+	CU_ASSERT_EQUAL_FATAL(x.map.count, 3);
+	for (size_t i = 0; i < x.map.count; i++) {
+		CU_ASSERT_STRING_EQUAL(x.map.items[i].model_id, "openai/gpt-4o");
+		CU_ASSERT_PTR_EQUAL(x.map.items[i].model_id, x.map.items[0].model_id);
+		CU_ASSERT_PTR_EQUAL(x.map.items[i].maker, x.map.items[0].maker);
+	}
+	CU_ASSERT_EQUAL(x.cat.n_models, 1);
+	CU_ASSERT_EQUAL(x.cat.models[0].n_offerings, 3);
+	fx_free(&x);
+}
+
 static void test_offering_level_fields(void)
 {
 	CU_ASSERT_TRUE(merge_field_is_offering_level(MF_FIELD_PRICE));
@@ -1786,6 +1921,8 @@ int main(void)
 	    {"merge: source_ids, callable_via, staging", test_source_ids_and_flags},
 	    {"merge: sorted, config order irrelevant", test_sorted_and_order_independent},
 	    {"merge: offering-level fields", test_offering_level_fields},
+	    {"merge: one record is lent, not copied", test_borrowed_records},
+	    {"mapping: one id string per model", test_mapping_shares_ids},
 	    {"write: catalog contract", test_write_catalog},
 	    {"write: staging and mapping", test_write_staging_and_mapping},
 	    {"write: deterministic bytes", test_write_deterministic},
