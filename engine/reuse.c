@@ -12,7 +12,6 @@
 
 #include "cache.h"
 #include "changes.h"
-#include "log.h"
 #include "mapper.h"
 #include "stream.h"
 #include "util.h"
@@ -429,24 +428,7 @@ void reuse_remove_stale_temporaries(const char *output_dir)
 	static const char *const names[] = {"catalog.json",  "staging_candidates.json",
 					    "mapping.json",  "changes.json",
 					    CHANGES_DIGEST_NAME, REUSE_STATE_NAME};
-	DIR *d = opendir(output_dir);
-	if (!d)
-		return;
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL) {
-		for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-			size_t n = strlen(names[i]);
-			if (strncmp(e->d_name, names[i], n) != 0 ||
-			    strncmp(e->d_name + n, ".tmp.", 5) != 0)
-				continue;
-			char *path = xasprintf("%s/%s", output_dir, e->d_name);
-			if (unlink(path) == 0)
-				log_info("removed %s, left by an interrupted run", path);
-			free(path);
-			break;
-		}
-	}
-	closedir(d);
+	remove_stale_temporaries(output_dir, names, sizeof names / sizeof names[0]);
 }
 
 #define HEAD_WINDOW (256 * 1024) /* the catalog's head: a few hundred bytes per source */
@@ -548,14 +530,9 @@ int reuse_renew_outputs(const struct reuse_renewal *rn, char *err, size_t errlen
 		free(path);
 	}
 	/* The digest goes last, as with the writer: it describes the rest. */
-	rc = 0;
-	for (int i = 0; i < N_RENEWED; i++) {
+	rc = atomic_commit_set(files, N_RENEWED, err, errlen);
+	for (int i = 0; i < N_RENEWED; i++)
 		open[i] = false;
-		if (atomic_commit(&files[i], err, errlen) != 0) {
-			rc = -1;
-			break;
-		}
-	}
 cleanup:
 	for (int i = 0; i < N_RENEWED; i++)
 		if (open[i])

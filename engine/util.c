@@ -2,6 +2,7 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -224,7 +225,7 @@ static void fsync_parent_dir(const char *path)
 	free(dir);
 }
 
-int atomic_commit(struct atomic_file *af, char *err, size_t errlen)
+static int commit_file(struct atomic_file *af, bool sync_dir, char *err, size_t errlen)
 {
 	FILE *f = af->fp;
 	int rc = 0;
@@ -244,12 +245,57 @@ int atomic_commit(struct atomic_file *af, char *err, size_t errlen)
 	}
 	if (rc != 0)
 		unlink(af->tmp_path);
-	else
+	else if (sync_dir)
 		fsync_parent_dir(af->path);
 	free(af->path);
 	free(af->tmp_path);
 	af->path = af->tmp_path = NULL;
 	return rc;
+}
+
+int atomic_commit(struct atomic_file *af, char *err, size_t errlen)
+{
+	return commit_file(af, true, err, errlen);
+}
+
+int atomic_commit_set(struct atomic_file *files, size_t n, char *err, size_t errlen)
+{
+	if (n == 0)
+		return 0;
+	/* The folder's entry for the first file tells where they all are. */
+	char *first = xstrdup(files[0].path);
+	size_t i = 0;
+	int rc = 0;
+	for (; i < n && rc == 0; i++)
+		rc = commit_file(&files[i], false, err, errlen);
+	for (; i < n; i++)
+		atomic_abort(&files[i]);
+	/* Renames that did happen are made durable even after a failure. */
+	fsync_parent_dir(first);
+	free(first);
+	return rc;
+}
+
+void remove_stale_temporaries(const char *dir, const char *const *names, size_t n)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		for (size_t i = 0; i < n; i++) {
+			size_t len = strlen(names[i]);
+			if (strncmp(e->d_name, names[i], len) != 0 ||
+			    strncmp(e->d_name + len, ".tmp.", 5) != 0)
+				continue;
+			char *path = xasprintf("%s/%s", dir, e->d_name);
+			if (unlink(path) == 0)
+				log_info("removed %s, left by an interrupted run", path);
+			free(path);
+			break;
+		}
+	}
+	closedir(d);
 }
 
 void atomic_abort(struct atomic_file *af)

@@ -68,6 +68,16 @@ int atomic_open(struct atomic_file *af, const char *path, char *err, size_t errl
 void *atomic_stream(struct atomic_file *af);
 int atomic_commit(struct atomic_file *af, char *err, size_t errlen);
 void atomic_abort(struct atomic_file *af);
+/* Commit files written in one folder as a set: each flushed to disk and
+ * renamed in order, the folder synced once at the end. On a failure the
+ * files not yet renamed are removed (err says why). Every file is closed
+ * and freed either way. */
+int atomic_commit_set(struct atomic_file *files, size_t n, char *err, size_t errlen);
+
+/* A run killed while writing leaves "NAME.tmp.XXXXXX" files (atomic_open)
+ * beside the files it replaces. The caller holds the run lock, so none can
+ * belong to a live run: remove those of the given names, each logged. */
+void remove_stale_temporaries(const char *dir, const char *const *names, size_t n);
 
 /* Read a whole file; returns NULL and sets err on failure. *len gets its size. */
 char *read_file(const char *path, size_t *len, char *err, size_t errlen);

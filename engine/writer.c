@@ -1,7 +1,6 @@
 #include "mf_build_config.h"
 #include "writer.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -867,31 +866,6 @@ static const struct output outputs[] = {
  * file, which is checked before anything is written, so a failed run leaves
  * the previous outputs as a consistent set.
  */
-/* A run killed while writing leaves "<output>.tmp.XXXXXX" files beside the
- * outputs (atomic_open). The caller holds the run lock, so none of them can
- * belong to a live run: clear them before writing. */
-static void remove_stale_temporaries(const char *dir)
-{
-	DIR *d = opendir(dir);
-	if (!d)
-		return;
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL) {
-		for (size_t i = 0; i < N_OUTPUTS; i++) {
-			size_t n = strlen(outputs[i].name);
-			if (strncmp(e->d_name, outputs[i].name, n) != 0 ||
-			    strncmp(e->d_name + n, ".tmp.", 5) != 0)
-				continue;
-			char *path = xasprintf("%s/%s", dir, e->d_name);
-			if (unlink(path) == 0)
-				log_info("removed %s, left by an interrupted run", path);
-			free(path);
-			break;
-		}
-	}
-	closedir(d);
-}
-
 int writer_write_all(const struct writer_input *given, char *err, size_t errlen)
 {
 	struct writer_input copy = *given;
@@ -906,7 +880,10 @@ int writer_write_all(const struct writer_input *given, char *err, size_t errlen)
 		return -1;
 	}
 
-	remove_stale_temporaries(dir);
+	const char *names[N_OUTPUTS];
+	for (size_t i = 0; i < N_OUTPUTS; i++)
+		names[i] = outputs[i].name;
+	remove_stale_temporaries(dir, names, N_OUTPUTS);
 
 	/* The changes are read from the previous digest before anything of
 	 * this run replaces it. */
@@ -949,14 +926,9 @@ int writer_write_all(const struct writer_input *given, char *err, size_t errlen)
 			goto cleanup;
 		}
 	}
-	rc = 0;
-	for (size_t i = 0; i < N_OUTPUTS; i++) {
-		open[i] = false; /* atomic_commit cleans up after itself either way */
-		if (atomic_commit(&files[i], err, errlen) != 0) {
-			rc = -1;
-			break;
-		}
-	}
+	rc = atomic_commit_set(files, N_OUTPUTS, err, errlen);
+	for (size_t i = 0; i < N_OUTPUTS; i++)
+		open[i] = false; /* committed or removed by atomic_commit_set */
 cleanup:
 	for (size_t i = 0; i < N_OUTPUTS; i++) {
 		if (open[i])
