@@ -153,6 +153,17 @@ static void put_price(struct wctx *c, const struct mf_record *r)
 	jw_end(w);
 }
 
+/* The three token limits, in the order models and offerings show them. */
+static void put_token_limits(struct jsonw *w, const struct mf_record *r)
+{
+	jw_key(w, "context_tokens");
+	put_tokens(w, r, MF_FIELD_CONTEXT_TOKENS);
+	jw_key(w, "max_output_tokens");
+	put_tokens(w, r, MF_FIELD_MAX_OUTPUT_TOKENS);
+	jw_key(w, "max_input_tokens");
+	put_tokens(w, r, MF_FIELD_MAX_INPUT_TOKENS);
+}
+
 static void put_modalities(struct jsonw *w, const struct mf_record *r)
 {
 	jw_object_begin(w);
@@ -238,12 +249,7 @@ static void put_offering(struct wctx *c, const struct catalog_offering *o)
 	put_field(w, r, MF_FIELD_NAME);
 	jw_key(w, "price");
 	put_price(c, r);
-	jw_key(w, "context_tokens");
-	put_tokens(w, r, MF_FIELD_CONTEXT_TOKENS);
-	jw_key(w, "max_output_tokens");
-	put_tokens(w, r, MF_FIELD_MAX_OUTPUT_TOKENS);
-	jw_key(w, "max_input_tokens");
-	put_tokens(w, r, MF_FIELD_MAX_INPUT_TOKENS);
+	put_token_limits(w, r);
 	jw_key(w, "modalities");
 	put_modalities(w, r);
 	put_remaining(w, r, skip);
@@ -516,12 +522,7 @@ static void put_model(struct wctx *c, const struct catalog_model *m,
 	put_list(w, record_get_list(r, MF_FIELD_TAGS));
 	jw_key(w, "modalities");
 	put_modalities(w, r);
-	jw_key(w, "context_tokens");
-	put_tokens(w, r, MF_FIELD_CONTEXT_TOKENS);
-	jw_key(w, "max_output_tokens");
-	put_tokens(w, r, MF_FIELD_MAX_OUTPUT_TOKENS);
-	jw_key(w, "max_input_tokens");
-	put_tokens(w, r, MF_FIELD_MAX_INPUT_TOKENS);
+	put_token_limits(w, r);
 	jw_key(w, "price");
 	put_price(c, r);
 	jw_key(w, "price_from");
