@@ -153,7 +153,8 @@ static const char old_catalog[] = "{\n  \"schema_version\": 1,\n"
 				  "  ]\n}\n";
 static const char old_mapping[] = "{\n  \"generated_at\": \"2026-01-01T00:00:00Z\",\n"
 				  "  \"records\": 1,\n  \"entries\": [\n  ]\n}\n";
-static const char old_digest[] = "{\"modelfuse_digest\":1,\"generated_at\":\"2026-01-01T00:00:00Z\"}\n"
+static const char old_digest[] = "{\"modelfuse_digest\":1,"
+				 "\"generated_at\":\"2026-01-01T00:00:00Z\"}\n"
 				 "{\"id\":\"m\",\"f\":{}}\n";
 
 static int head_new(FILE *f, void *arg)
