@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -867,6 +868,26 @@ static const struct output outputs[] = {
  * file, which is checked before anything is written, so a failed run leaves
  * the previous outputs as a consistent set.
  */
+/* One output written and flushed to disk, on whichever thread runs it. */
+struct output_job {
+	const struct output *out;
+	FILE *f;
+	const struct writer_input *in;
+	int rc;
+	int err; /* errno of the failure, 0 when the output could not be encoded */
+};
+
+static void *run_output_job(void *arg)
+{
+	struct output_job *job = arg;
+	errno = 0;
+	job->rc = job->out->write(job->f, job->in);
+	if (job->rc == 0 && (fflush(job->f) != 0 || fsync(fileno(job->f)) != 0))
+		job->rc = -1;
+	job->err = job->rc != 0 ? errno : 0;
+	return NULL;
+}
+
 int writer_write_all(const struct writer_input *given, char *err, size_t errlen)
 {
 	struct writer_input copy = *given;
@@ -911,19 +932,30 @@ int writer_write_all(const struct writer_input *given, char *err, size_t errlen)
 			goto cleanup;
 		}
 	}
+	struct output_job jobs[N_OUTPUTS];
 	for (size_t i = 0; i < N_OUTPUTS; i++) {
 		if (atomic_open(&files[i], paths[i], err, errlen) != 0)
 			goto cleanup;
 		open[i] = true;
-		FILE *f = atomic_stream(&files[i]);
-		errno = 0;
-		int wrc = outputs[i].write(f, in);
-		if (wrc == 0 && (fflush(f) != 0 || fsync(fileno(f)) != 0))
-			wrc = -1;
-		if (wrc != 0) {
-			int e = errno;
+		jobs[i] = (struct output_job){
+		    .out = &outputs[i], .f = atomic_stream(&files[i]), .in = in};
+	}
+	/* catalog.json is about two thirds of the writing: it is formatted on
+	 * a second thread while this one writes the rest. Writers only read
+	 * the catalog (records are never changed from here on), each has its
+	 * own buffer and file. Without a thread everything runs here. */
+	(void)model_skip_fields(); /* its lazy set-up must not race */
+	pthread_t thread;
+	bool threaded = pthread_create(&thread, NULL, run_output_job, &jobs[0]) == 0;
+	for (size_t i = threaded ? 1 : 0; i < N_OUTPUTS; i++)
+		run_output_job(&jobs[i]);
+	if (threaded)
+		pthread_join(thread, NULL);
+	for (size_t i = 0; i < N_OUTPUTS; i++) {
+		if (jobs[i].rc != 0) {
 			snprintf(err, errlen, "writing %s: %s", paths[i],
-				 e ? strerror(e) : "could not encode the output");
+				 jobs[i].err ? strerror(jobs[i].err)
+					     : "could not encode the output");
 			goto cleanup;
 		}
 	}
